@@ -1,1 +1,80 @@
-fn main() {}
+//! The `hmip6spec` command line.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use hmip6spec::{capture_file, dump};
+
+/// Conformance test suite for Hierarchical Mobile IPv6 (RFC 4140).
+#[derive(Parser)]
+#[command(name = "hmip6spec", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode a pcap or pcapng capture: every layer and field of every
+    /// frame, with the format rules each frame breaks marked as findings.
+    Decode {
+        /// The capture file (pcap or pcapng).
+        file: PathBuf,
+        /// One JSON object per line per frame instead of the readable dump.
+        #[arg(long)]
+        json: bool,
+        /// Exit with status 1 when any frame has a finding.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Decode { file, json, check } => decode(&file, json, check),
+    }
+}
+
+/// Exit status 0: decoded; 1: `--check` and some frame has findings;
+/// 2: the file could not be read as a capture.
+fn decode(file: &Path, json: bool, check: bool) -> ExitCode {
+    let frames = match capture_file::read_capture(file) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("hmip6spec decode: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut with_findings = 0usize;
+    for frame in &frames {
+        let decoded = dump::decode(frame);
+        if decoded.as_ref().is_none_or(|d| !d.findings.is_empty()) {
+            with_findings += 1;
+        }
+        let written = if json {
+            writeln!(out, "{}", dump::frame_json(frame, decoded.as_ref()))
+        } else {
+            dump::write_text(&mut out, frame, decoded.as_ref()).and_then(|_| writeln!(out))
+        };
+        if written.is_err() {
+            // A closed pipe (e.g. `| head`) is not an error of ours.
+            return ExitCode::SUCCESS;
+        }
+    }
+    if out.flush().is_err() {
+        return ExitCode::SUCCESS;
+    }
+    if !json {
+        eprintln!("{} frames, {} with findings", frames.len(), with_findings);
+    }
+    if check && with_findings > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -44,7 +44,11 @@ pub struct MacAddrParseError(pub String);
 
 impl fmt::Display for MacAddrParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "expected a MAC address like 02:00:00:00:00:01, found {:?}", self.0)
+        write!(
+            f,
+            "expected a MAC address like 02:00:00:00:00:01, found {:?}",
+            self.0
+        )
     }
 }
 

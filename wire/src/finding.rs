@@ -19,7 +19,11 @@ pub struct Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] at byte {}: {}", self.rule, self.offset, self.message)
+        write!(
+            f,
+            "[{}] at byte {}: {}",
+            self.rule, self.offset, self.message
+        )
     }
 }
 

@@ -34,8 +34,11 @@ pub mod addr;
 pub mod checksum;
 pub mod error;
 pub mod finding;
+pub mod frame;
+pub mod hex;
 pub mod proto;
 pub mod rules;
+pub mod samples;
 
 pub mod ethernet;
 pub mod fragment;

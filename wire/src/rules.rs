@@ -73,33 +73,84 @@ pub const ESP_LENGTH: &str = "RFC4303-2-length";
 
 /// Every rule with a one-line summary, for listings and reports.
 pub const ALL: &[(&str, &str)] = &[
-    (TRUNCATED, "a header or option ends before its fixed part or stated length"),
-    (TRAILING, "octets after the last header that no header accounts for"),
+    (
+        TRUNCATED,
+        "a header or option ends before its fixed part or stated length",
+    ),
+    (
+        TRAILING,
+        "octets after the last header that no header accounts for",
+    ),
     (IPV6_VERSION, "IPv6 Version is not 6"),
-    (IPV6_PAYLOAD_LENGTH, "IPv6 Payload Length disagrees with the octets present"),
-    (IPV6_HBH_POSITION, "Hop-by-Hop Options header not immediately after the IPv6 header"),
-    (IPV6_OPTION_LENGTH, "an IPv6 option runs past the end of its header"),
+    (
+        IPV6_PAYLOAD_LENGTH,
+        "IPv6 Payload Length disagrees with the octets present",
+    ),
+    (
+        IPV6_HBH_POSITION,
+        "Hop-by-Hop Options header not immediately after the IPv6 header",
+    ),
+    (
+        IPV6_OPTION_LENGTH,
+        "an IPv6 option runs past the end of its header",
+    ),
     (HAO_LENGTH, "Home Address option data is not 16 octets"),
     (HAO_ALIGNMENT, "Home Address option not at alignment 8n+6"),
     (RH2_LENGTH, "type 2 routing header Hdr Ext Len is not 2"),
-    (RH2_SEGMENTS_LEFT, "type 2 routing header Segments Left is not 1"),
+    (
+        RH2_SEGMENTS_LEFT,
+        "type 2 routing header Segments Left is not 1",
+    ),
     (NESTING, "headers nested deeper than the decoder follows"),
     (ICMPV6_CHECKSUM, "ICMPv6 checksum does not verify"),
-    (ICMPV6_LENGTH, "ICMPv6 message shorter than its type's fixed part"),
-    (ND_OPTION_LENGTH_ZERO, "ND option with Length 0: the packet must be dropped"),
-    (ND_OPTION_LENGTH, "ND option Length runs past the end of the message"),
-    (ND_OPTION_SIZE, "fixed-size ND option with a Length other than its RFC's"),
-    (ND_HOP_LIMIT, "Neighbour Discovery message with IPv6 Hop Limit other than 255"),
-    (ND_CODE, "Neighbour Discovery message with ICMPv6 Code other than 0"),
+    (
+        ICMPV6_LENGTH,
+        "ICMPv6 message shorter than its type's fixed part",
+    ),
+    (
+        ND_OPTION_LENGTH_ZERO,
+        "ND option with Length 0: the packet must be dropped",
+    ),
+    (
+        ND_OPTION_LENGTH,
+        "ND option Length runs past the end of the message",
+    ),
+    (
+        ND_OPTION_SIZE,
+        "fixed-size ND option with a Length other than its RFC's",
+    ),
+    (
+        ND_HOP_LIMIT,
+        "Neighbour Discovery message with IPv6 Hop Limit other than 255",
+    ),
+    (
+        ND_CODE,
+        "Neighbour Discovery message with ICMPv6 Code other than 0",
+    ),
     (MAP_LENGTH, "MAP option Length is not 3"),
     (MAP_DIST, "MAP option Dist is 0"),
     (MH_PAYLOAD_PROTO, "Mobility Header Payload Proto is not 59"),
     (MH_CHECKSUM, "Mobility Header checksum does not verify"),
-    (MH_LENGTH, "Mobility Header length not a multiple of 8 or not what Header Len says"),
-    (MH_MESSAGE_LENGTH, "Mobility Header shorter than its MH Type requires"),
-    (MH_OPTION_LENGTH, "mobility option runs past the end of the header"),
-    (MH_OPTION_SIZE, "fixed-size mobility option with a Length other than its RFC's"),
-    (MH_OPTION_ALIGNMENT, "mobility option not at its required alignment"),
+    (
+        MH_LENGTH,
+        "Mobility Header length not a multiple of 8 or not what Header Len says",
+    ),
+    (
+        MH_MESSAGE_LENGTH,
+        "Mobility Header shorter than its MH Type requires",
+    ),
+    (
+        MH_OPTION_LENGTH,
+        "mobility option runs past the end of the header",
+    ),
+    (
+        MH_OPTION_SIZE,
+        "fixed-size mobility option with a Length other than its RFC's",
+    ),
+    (
+        MH_OPTION_ALIGNMENT,
+        "mobility option not at its required alignment",
+    ),
     (BU_M_WITHOUT_A, "Binding Update with M set and A clear"),
     (AH_LENGTH, "AH Payload Len too small or past the packet"),
     (ESP_LENGTH, "ESP shorter than SPI and Sequence Number"),

@@ -1,0 +1,6 @@
+//! hmip6spec, the conformance test suite for Hierarchical Mobile IPv6
+//! (RFC 4140): the tester's library. The `hmip6spec` binary is a thin CLI
+//! over it.
+
+pub mod capture_file;
+pub mod dump;
