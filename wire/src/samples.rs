@@ -422,8 +422,33 @@ pub fn all() -> Vec<Sample> {
         ]),
     );
 
+    ok("ra-no-map", ra(vec![slla(AR_MAC), prefix()]));
+    ok(
+        "ra-map-failed",
+        ra(vec![prefix(), map(2, 10, true, 0, MAP)]),
+    );
+    ok(
+        "na-defend-rcoa",
+        Frame::new(vec![
+            eth(MAP_MAC, MacAddr::ipv6_multicast(&ALL_NODES)),
+            ip(RCOA, ALL_NODES, 255),
+            icmp(Icmpv6Message::NeighborAdvert {
+                r_flag: false,
+                s_flag: false,
+                o_flag: true,
+                reserved: 0,
+                target: RCOA,
+                options: vec![NdOption::TargetLinkLayerAddr(LinkLayerAddrRepr {
+                    length: None,
+                    addr: MAP_MAC,
+                })],
+            }),
+        ]),
+    );
+
     // --- Mobility Header ---
     ok("bu-local", local_bu(bu(100, 15), vec![]));
+    ok("bu-local-deregister", local_bu(bu(120, 0), vec![]));
     ok(
         "bu-local-options",
         local_bu(
@@ -483,6 +508,7 @@ pub fn all() -> Vec<Sample> {
         ]),
     );
     ok("ba-accepted", map_ba(ba(0, 100, 15), vec![]));
+    ok("ba-prohibited", map_ba(ba(129, 100, 0), vec![]));
     ok(
         "ba-dad-failed",
         map_ba(
