@@ -33,7 +33,10 @@ enum V {
 type Fields = BTreeMap<&'static str, Vec<V>>;
 
 fn tshark_present() -> bool {
-    Command::new("tshark").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn skip_or_fail(why: &str) -> bool {
@@ -68,7 +71,11 @@ fn ours(bytes: &[u8]) -> Fields {
                 push(&mut f, "ipv6.dst", V::Addr(ip.repr.dst));
                 push(&mut f, "ipv6.hlim", n(ip.repr.hop_limit));
                 push(&mut f, "ipv6.nxt", n(bytes[at + 6]));
-                push(&mut f, "ipv6.plen", n(u16::from_be_bytes([bytes[at + 4], bytes[at + 5]])));
+                push(
+                    &mut f,
+                    "ipv6.plen",
+                    n(u16::from_be_bytes([bytes[at + 4], bytes[at + 5]])),
+                );
                 push(&mut f, "ipv6.flow", n(ip.repr.flow_label));
             }
             Layer::DestinationOptions(d) => {
@@ -80,7 +87,11 @@ fn ours(bytes: &[u8]) -> Fields {
                 push(&mut f, "ipv6.routing.type", n(r.repr.routing_type()));
                 push(&mut f, "ipv6.routing.segleft", n(r.repr.segments_left));
                 if let RoutingData::Type2 { home_address, .. } = r.repr.data {
-                    push(&mut f, "ipv6.routing.mipv6.home_address", V::Addr(home_address));
+                    push(
+                        &mut f,
+                        "ipv6.routing.mipv6.home_address",
+                        V::Addr(home_address),
+                    );
                 }
             }
             Layer::Fragment(fr) => {
@@ -99,14 +110,22 @@ fn ours(bytes: &[u8]) -> Fields {
             Layer::Icmpv6(m) => {
                 push(&mut f, "icmpv6.type", n(m.icmp_type()));
                 push(&mut f, "icmpv6.code", n(m.code));
-                push(&mut f, "icmpv6.checksum", n(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])));
+                push(
+                    &mut f,
+                    "icmpv6.checksum",
+                    n(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])),
+                );
                 icmp_fields(&mut f, &m.message);
             }
             Layer::Mobility(m) => {
                 push(&mut f, "mip6.proto", n(m.payload_proto));
                 push(&mut f, "mip6.hlen", n(bytes[at + 1]));
                 push(&mut f, "mip6.mhtype", n(m.message.mh_type()));
-                push(&mut f, "mip6.csum", n(u16::from_be_bytes([bytes[at + 4], bytes[at + 5]])));
+                push(
+                    &mut f,
+                    "mip6.csum",
+                    n(u16::from_be_bytes([bytes[at + 4], bytes[at + 5]])),
+                );
                 mh_fields(&mut f, m);
             }
             _ => {}
@@ -118,16 +137,22 @@ fn ours(bytes: &[u8]) -> Fields {
 fn nd_fields(f: &mut Fields, options: &[NdOption]) {
     for o in options {
         match o {
-            NdOption::SourceLinkLayerAddr(l) | NdOption::TargetLinkLayerAddr(l) => {
-                push(f, "icmpv6.opt.linkaddr", V::Bytes(l.addr.to_string().replace(':', "")))
-            }
+            NdOption::SourceLinkLayerAddr(l) | NdOption::TargetLinkLayerAddr(l) => push(
+                f,
+                "icmpv6.opt.linkaddr",
+                V::Bytes(l.addr.to_string().replace(':', "")),
+            ),
             NdOption::PrefixInformation(p) => {
                 push(f, "icmpv6.opt.prefix.length", n(p.prefix_len));
                 push(f, "icmpv6.opt.prefix.flag.l", b(p.l_flag));
                 push(f, "icmpv6.opt.prefix.flag.a", b(p.a_flag));
                 push(f, "icmpv6.opt.prefix.flag.r", b(p.r_flag));
                 push(f, "icmpv6.opt.prefix.valid_lifetime", n(p.valid_lifetime));
-                push(f, "icmpv6.opt.prefix.preferred_lifetime", n(p.preferred_lifetime));
+                push(
+                    f,
+                    "icmpv6.opt.prefix.preferred_lifetime",
+                    n(p.preferred_lifetime),
+                );
                 push(f, "icmpv6.opt.prefix", V::Addr(p.prefix));
             }
             NdOption::Mtu(m) => push(f, "icmpv6.opt.mtu", n(m.mtu)),
@@ -152,7 +177,8 @@ fn nd_fields(f: &mut Fields, options: &[NdOption]) {
 
 fn icmp_fields(f: &mut Fields, m: &Icmpv6Message) {
     match m {
-        Icmpv6Message::EchoRequest { ident, seq, .. } | Icmpv6Message::EchoReply { ident, seq, .. } => {
+        Icmpv6Message::EchoRequest { ident, seq, .. }
+        | Icmpv6Message::EchoReply { ident, seq, .. } => {
             push(f, "icmpv6.echo.identifier", n(*ident));
             push(f, "icmpv6.echo.sequence_number", n(*seq));
         }
@@ -179,7 +205,9 @@ fn icmp_fields(f: &mut Fields, m: &Icmpv6Message) {
             nd_fields(f, options);
         }
         Icmpv6Message::RouterSolicit { options, .. } => nd_fields(f, options),
-        Icmpv6Message::NeighborSolicit { target, options, .. } => {
+        Icmpv6Message::NeighborSolicit {
+            target, options, ..
+        } => {
             push(f, "icmpv6.nd.ns.target_address", V::Addr(*target));
             nd_fields(f, options);
         }
@@ -268,9 +296,11 @@ fn mh_fields(f: &mut Fields, m: &wire::mobility::MobilityRepr) {
                 push(f, "mip6.ni.hni", n(*home_nonce_index));
                 push(f, "mip6.ni.cni", n(*careof_nonce_index));
             }
-            MobilityOption::BindingAuthorizationData { authenticator } => {
-                push(f, "mip6.bad.auth", V::Bytes(wire::hex::encode(authenticator)))
-            }
+            MobilityOption::BindingAuthorizationData { authenticator } => push(
+                f,
+                "mip6.bad.auth",
+                V::Bytes(wire::hex::encode(authenticator)),
+            ),
             _ => {}
         }
     }
@@ -308,7 +338,11 @@ fn every_decoded_field_matches_tshark() {
             s.breaks.is_none()
                 || matches!(
                     s.name,
-                    "map-dist-0" | "ra-hop-limit-64" | "bu-bad-checksum" | "bu-m-without-a" | "icmpv6-bad-checksum"
+                    "map-dist-0"
+                        | "ra-hop-limit-64"
+                        | "bu-bad-checksum"
+                        | "bu-m-without-a"
+                        | "icmpv6-bad-checksum"
                 )
         })
         .collect();
@@ -324,12 +358,18 @@ fn every_decoded_field_matches_tshark() {
     names.sort();
     names.dedup();
     let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(&path).args(["-T", "json", "--no-duplicate-keys"]);
+    cmd.arg("-r")
+        .arg(&path)
+        .args(["-T", "json", "--no-duplicate-keys"]);
     for n in &names {
         cmd.args(["-e", n]);
     }
     let out = cmd.output().expect("run tshark");
-    assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: Value = serde_json::from_slice(&out.stdout).expect("tshark JSON");
     let packets = json.as_array().expect("a list of packets");
     assert_eq!(packets.len(), frames.len());
@@ -341,12 +381,23 @@ fn every_decoded_field_matches_tshark() {
         for (field, values) in exp {
             let got: Vec<String> = layers[*field]
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let got_v: Vec<V> = values.iter().zip(got.iter()).map(|(like, s)| theirs(like, s)).collect();
+            let got_v: Vec<V> = values
+                .iter()
+                .zip(got.iter())
+                .map(|(like, s)| theirs(like, s))
+                .collect();
             // tshark also dissects the packet quoted inside an ICMPv6 error
             // message, which we keep as octets: its fields come after ours.
-            let quotes = matches!(samples[i].name, "param-problem" | "dst-unreachable" | "packet-too-big");
+            let quotes = matches!(
+                samples[i].name,
+                "param-problem" | "dst-unreachable" | "packet-too-big"
+            );
             let count_ok = got.len() == values.len() || (quotes && got.len() > values.len());
             if !count_ok || &got_v != values {
                 mismatches.push(format!(
@@ -360,7 +411,12 @@ fn every_decoded_field_matches_tshark() {
             compared += values.len();
         }
     }
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
     // Every kind of field was exercised: a dissector that went silent
     // would otherwise pass by comparing nothing.
     assert!(compared > 500, "only {compared} values compared");
@@ -396,6 +452,7 @@ fn write_pcap(path: &std::path::Path, frames: &[Vec<u8>]) {
     let mut w = PcapWriter::with_header(file, header).unwrap();
     for (i, f) in frames.iter().enumerate() {
         let ts = std::time::Duration::from_millis(i as u64);
-        w.write_packet(&PcapPacket::new(ts, f.len() as u32, f)).unwrap();
+        w.write_packet(&PcapPacket::new(ts, f.len() as u32, f))
+            .unwrap();
     }
 }
