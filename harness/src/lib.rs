@@ -3,4 +3,6 @@
 //! over it.
 
 pub mod capture_file;
+pub mod doctor;
 pub mod dump;
+pub mod topology;

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use hmip6spec::{capture_file, dump};
+use hmip6spec::topology::rootless;
+use hmip6spec::{capture_file, doctor, dump};
 
 /// Conformance test suite for Hierarchical Mobile IPv6 (RFC 4140).
 #[derive(Parser)]
@@ -29,12 +30,36 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Check that this machine can run the suite (namespaces, veth,
+    /// AF_PACKET, IPv6, user namespaces for rootless runs, tshark) and say
+    /// what to do about anything missing. Exit status 0 when all is there.
+    Doctor {
+        /// Check as this user, without entering a user namespace first
+        /// (shows what an unprivileged run would meet).
+        #[arg(long)]
+        no_reexec: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Decode { file, json, check } => decode(&file, json, check),
+        Command::Doctor { no_reexec } => {
+            if !no_reexec {
+                // Without root, continue inside a user + network namespace
+                // if the kernel allows it; if not, the table explains why.
+                if let Err(e) = rootless::reexec_if_needed() {
+                    eprintln!("hmip6spec doctor: rootless re-exec failed: {e}");
+                }
+            }
+            let mut out = io::stdout().lock();
+            if doctor::run(&mut out) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
     }
 }
 

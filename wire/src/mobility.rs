@@ -949,8 +949,12 @@ impl MobilityRepr {
             Some(ph) => {
                 let ph = mh_pseudo(ph);
                 let expected = ph.checksum_with_zeroed_field(mh, field::CHECKSUM.start);
-                if wire_checksum == expected {
+                if wire_checksum == expected && consumed == stated {
                     None
+                } else if wire_checksum == expected {
+                    // Right for the octets present, but emit checksums the
+                    // whole stated header: keep the wire value.
+                    Some(wire_checksum)
                 } else if ph.checksum(mh) == 0 {
                     // The other one's complement zero (0xffff for 0x0000):
                     // it verifies, but emit would not write it.

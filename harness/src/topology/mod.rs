@@ -1,0 +1,580 @@
+//! The test topology: for each case, a tester namespace and an IUT namespace
+//! joined by one veth pair per link, built from a [`TopologySpec`] and torn
+//! down when the [`Topology`] drops (or the process dies: everything is owned
+//! by file descriptors and by children that die with us).
+//!
+//! ```text
+//!   tester netns                      IUT netns
+//!   +-------------+   veth "access"   +-------------+
+//!   | access  ----+-------------------+----  access |
+//!   | core    ----+-------------------+----  core   |
+//!   +-------------+   veth "core"     +-------------+
+//!   IPv6 off, AF_PACKET               IPv6 on or off per link
+//! ```
+
+pub mod capture;
+pub mod link;
+pub mod memory_link;
+pub mod netns;
+pub mod oper;
+pub mod packet_socket;
+pub mod process;
+pub mod rootless;
+pub mod testing;
+
+use std::io;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+pub use capture::{Capture, CaptureSummary};
+pub use link::{Direction, Frame, FrameLink, FrameLinkExt};
+pub use memory_link::{MemoryEndpoint, MemoryLink};
+pub use netns::NetNs;
+pub use packet_socket::{Outgoing, PacketSocket, RawPacketSocket};
+pub use process::{NsChild, Stream};
+
+/// Default MTU of a link (Ethernet).
+pub const DEFAULT_MTU: u32 = 1500;
+
+/// One link of a topology: a veth pair, one end in each namespace, both ends
+/// named `name`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkSpec {
+    /// The link's role and interface name (`access`, `core`, ...): at most 15
+    /// bytes of `[A-Za-z0-9_.-]`, not `lo`, `all` or `default`.
+    pub name: String,
+    /// Whether the kernel's IPv6 runs on the IUT's end (a kernel-based IUT);
+    /// off for IUTs that work on raw frames. The tester's end never has it.
+    pub iut_kernel_ipv6: bool,
+    /// MTU of both ends (68..=65535).
+    pub mtu: u32,
+    /// Extra IPv6 sysctls for the IUT's end, `(key, value)` under
+    /// `net/ipv6/conf/NAME/`, written before the link comes up (e.g.
+    /// `accept_ra=2`, `forwarding=1`, `addr_gen_mode=0`).
+    pub iut_sysctls: Vec<(String, String)>,
+}
+
+impl LinkSpec {
+    /// A link with default settings: IUT kernel IPv6 off, MTU 1500.
+    pub fn new(name: &str) -> LinkSpec {
+        LinkSpec {
+            name: name.to_string(),
+            iut_kernel_ipv6: false,
+            mtu: DEFAULT_MTU,
+            iut_sysctls: Vec::new(),
+        }
+    }
+
+    /// Turns the kernel's IPv6 on or off on the IUT's end.
+    pub fn iut_kernel_ipv6(mut self, on: bool) -> LinkSpec {
+        self.iut_kernel_ipv6 = on;
+        self
+    }
+
+    /// Sets the MTU of both ends.
+    pub fn mtu(mut self, mtu: u32) -> LinkSpec {
+        self.mtu = mtu;
+        self
+    }
+
+    /// Adds an IPv6 sysctl for the IUT's end (see [`LinkSpec::iut_sysctls`]).
+    pub fn iut_sysctl(mut self, key: &str, value: &str) -> LinkSpec {
+        self.iut_sysctls.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// What to build for one case.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TopologySpec {
+    pub links: Vec<LinkSpec>,
+    /// Seeds the MAC addresses (see [`mac_for`]), so a case's captures are
+    /// the same from run to run.
+    pub seed: u64,
+    /// Where to write the pcapng capture of all links, if anywhere.
+    pub capture: Option<PathBuf>,
+}
+
+/// Which end of a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    Tester,
+    Iut,
+}
+
+/// Why a topology could not be built or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum TopologyError {
+    #[error("invalid topology: {0}")]
+    InvalidSpec(String),
+    #[error("no link named {0:?} in this topology")]
+    NoSuchLink(String),
+    #[error("cannot create a network namespace: {0} (needs CAP_SYS_ADMIN: run as root or through the rootless re-exec)")]
+    Namespace(#[source] io::Error),
+    #[error("cannot create veth pair for link {link:?}: {message}")]
+    Netlink { link: String, message: String },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_ctx(context: impl Into<String>) -> impl FnOnce(io::Error) -> TopologyError {
+    let context = context.into();
+    move |source| TopologyError::Io { context, source }
+}
+
+/// Facts about one built link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub name: String,
+    pub tester_mac: [u8; 6],
+    pub iut_mac: [u8; 6],
+    pub mtu: u32,
+    pub iut_kernel_ipv6: bool,
+}
+
+/// Deterministic, locally administered unicast MAC for an end of a link:
+/// `02:s1:s2:s3:LL:EE` where `s1..s3` derive from the seed, `LL` is the link
+/// number and `EE` is 0x01 for the tester's end, 0x02 for the IUT's end
+/// (emulated nodes can take other values of `EE` via [`mac_with`]).
+pub fn mac_for(seed: u64, link: usize, side: Side) -> [u8; 6] {
+    mac_with(
+        seed,
+        link,
+        match side {
+            Side::Tester => 0x01,
+            Side::Iut => 0x02,
+        },
+    )
+}
+
+/// Like [`mac_for`] with an arbitrary last byte (for emulated nodes).
+pub fn mac_with(seed: u64, link: usize, last: u8) -> [u8; 6] {
+    // FNV-1a over the seed: stable across Rust versions, unlike DefaultHasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed.to_le_bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let s = h.to_be_bytes();
+    [0x02, s[0], s[1], s[2], link as u8, last]
+}
+
+/// Checks an interface name we create or address: IFNAMSIZ-1 bytes of a
+/// conservative character set, and none of the names with a meaning of their
+/// own in `/proc/sys/net/ipv6/conf`.
+pub fn check_ifname(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() >= libc::IFNAMSIZ {
+        return Err(format!("link name {name:?} must be 1 to 15 bytes long"));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
+        return Err(format!(
+            "link name {name:?} may only use letters, digits, '-', '_' and '.'"
+        ));
+    }
+    if matches!(name, "lo" | "all" | "default" | "." | "..") {
+        return Err(format!("link name {name:?} is reserved"));
+    }
+    Ok(())
+}
+
+impl TopologySpec {
+    /// Checks the spec without touching the system.
+    pub fn validate(&self) -> Result<(), TopologyError> {
+        if self.links.is_empty() {
+            return Err(TopologyError::InvalidSpec(
+                "a topology needs at least one link".into(),
+            ));
+        }
+        if self.links.len() > 255 {
+            return Err(TopologyError::InvalidSpec("at most 255 links".into()));
+        }
+        for (i, l) in self.links.iter().enumerate() {
+            check_ifname(&l.name).map_err(TopologyError::InvalidSpec)?;
+            if self.links[..i].iter().any(|o| o.name == l.name) {
+                return Err(TopologyError::InvalidSpec(format!(
+                    "link {:?} appears twice",
+                    l.name
+                )));
+            }
+            if !(68..=65535).contains(&l.mtu) {
+                return Err(TopologyError::InvalidSpec(format!(
+                    "link {:?}: MTU {} is outside 68..=65535",
+                    l.name, l.mtu
+                )));
+            }
+            for (k, _) in &l.iut_sysctls {
+                netns::if_sysctl_path(&l.name, k)
+                    .map_err(|e| TopologyError::InvalidSpec(format!("link {:?}: {e}", l.name)))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A built topology. Dropping it finishes the capture, closes the sockets and
+/// the namespace fds; the kernel then removes the namespaces and their veths.
+pub struct Topology {
+    links: Vec<LinkInfo>,
+    tester_sockets: Vec<Arc<PacketSocket>>,
+    capture: Option<Arc<Capture>>,
+    // Declared last so they are closed after the sockets and the capture.
+    tester: NetNs,
+    iut: NetNs,
+}
+
+/// ifindex of the tester's end of link `i` is `TESTER_IFINDEX_BASE + i`,
+/// the IUT's end `IUT_IFINDEX_BASE + i` (see [`create_veths`]).
+pub const TESTER_IFINDEX_BASE: u32 = 100;
+pub const IUT_IFINDEX_BASE: u32 = 400;
+
+/// How long links may take to become operationally up (linkwatch work).
+const OPER_UP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Sockets opened inside the tester namespace during the build.
+struct TesterSide {
+    sockets: Vec<RawPacketSocket>,
+    capture_sockets: Vec<(usize, RawPacketSocket)>,
+    monitor: oper::LinkMonitor,
+    ifindices: Vec<u32>,
+}
+
+impl Topology {
+    /// Builds the topology: two namespaces, the veth pairs, quiet IPv6
+    /// settings, a tester socket per link and, if asked, the capture.
+    /// Must be called within a tokio runtime; the blocking work (namespace
+    /// threads, netlink) runs on the blocking pool.
+    pub async fn build(spec: TopologySpec) -> Result<Topology, TopologyError> {
+        spec.validate()?;
+        let spec2 = spec.clone();
+        let (tester, iut, side) = tokio::task::spawn_blocking(move || build_blocking(&spec2))
+            .await
+            .map_err(|e| TopologyError::Io {
+                context: "topology build task".into(),
+                source: io::Error::other(e.to_string()),
+            })??;
+        let links: Vec<LinkInfo> = spec
+            .links
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LinkInfo {
+                name: l.name.clone(),
+                tester_mac: mac_for(spec.seed, i, Side::Tester),
+                iut_mac: mac_for(spec.seed, i, Side::Iut),
+                mtu: l.mtu,
+                iut_kernel_ipv6: l.iut_kernel_ipv6,
+            })
+            .collect();
+        let mut tester_sockets = Vec::with_capacity(links.len());
+        for (l, raw) in links.iter().zip(side.sockets) {
+            tester_sockets.push(Arc::new(
+                PacketSocket::from_raw(&l.name, raw).map_err(io_ctx("tester socket"))?,
+            ));
+        }
+        let capture = match &spec.capture {
+            None => None,
+            Some(path) => {
+                let names: Vec<String> = links.iter().map(|l| l.name.clone()).collect();
+                let c = Capture::create(path, &names).map_err(io_ctx("capture file"))?;
+                c.start(side.capture_sockets)
+                    .map_err(io_ctx("capture thread"))?;
+                Some(Arc::new(c))
+            }
+        };
+        Ok(Topology {
+            links,
+            tester_sockets,
+            capture,
+            tester,
+            iut,
+        })
+    }
+
+    /// The links, in spec order.
+    pub fn links(&self) -> &[LinkInfo] {
+        &self.links
+    }
+
+    /// Number of the link called `name`.
+    pub fn link_index(&self, name: &str) -> Result<usize, TopologyError> {
+        self.links
+            .iter()
+            .position(|l| l.name == name)
+            .ok_or_else(|| TopologyError::NoSuchLink(name.to_string()))
+    }
+
+    /// The tester's socket on link `name` (own frames filtered out).
+    pub fn tester_link(&self, name: &str) -> Result<Arc<PacketSocket>, TopologyError> {
+        Ok(self.tester_sockets[self.link_index(name)?].clone())
+    }
+
+    /// The tester's namespace.
+    pub fn tester_ns(&self) -> &NetNs {
+        &self.tester
+    }
+
+    /// The IUT's namespace.
+    pub fn iut_ns(&self) -> &NetNs {
+        &self.iut
+    }
+
+    /// The capture, if the spec asked for one.
+    pub fn capture(&self) -> Option<&Arc<Capture>> {
+        self.capture.as_ref()
+    }
+
+    /// Puts `text` on the next captured frame of link `name` (no-op without
+    /// a capture).
+    pub fn annotate(&self, name: &str, text: &str) -> Result<(), TopologyError> {
+        let i = self.link_index(name)?;
+        if let Some(c) = &self.capture {
+            c.annotate(i, text).map_err(io_ctx("annotate"))?;
+        }
+        Ok(())
+    }
+
+    /// Opens another AF_PACKET socket, on either end of link `name` (an
+    /// in-process IUT, or a test looking at the IUT's end).
+    pub fn open_socket(
+        &self,
+        side: Side,
+        name: &str,
+        outgoing: Outgoing,
+    ) -> Result<PacketSocket, TopologyError> {
+        self.link_index(name)?;
+        let ns = match side {
+            Side::Tester => &self.tester,
+            Side::Iut => &self.iut,
+        };
+        PacketSocket::open(ns, name, outgoing).map_err(io_ctx(format!("socket on {name}")))
+    }
+
+    /// Starts a process inside the IUT namespace (see [`NsChild`]).
+    pub fn spawn_iut(&self, cmd: Command) -> io::Result<NsChild> {
+        self.iut.spawn(cmd)
+    }
+
+    /// Sets an IPv6 sysctl of the IUT's end of link `name`
+    /// (`net/ipv6/conf/NAME/KEY`).
+    pub fn set_iut_if_sysctl(
+        &self,
+        name: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), TopologyError> {
+        self.link_index(name)?;
+        self.iut
+            .set_if_sysctl(name, key, value)
+            .map_err(io_ctx(format!("sysctl {key} on {name}")))
+    }
+
+    /// Brings the IUT's end of link `name` up or down (carrier follows: the
+    /// tester's end sees the link go down too), e.g. to move an MN. Returns
+    /// once both ends are operationally in the new state.
+    pub fn set_iut_link_up(&self, name: &str, up: bool) -> Result<(), TopologyError> {
+        self.link_index(name)?;
+        let ctx = format!("link {name} up={up}");
+        let (mut tester_mon, tester_idx) = self
+            .tester
+            .run(|| Ok::<_, io::Error>((oper::LinkMonitor::open_here()?, netns::ifindex(name)?)))
+            .and_then(|r| r)
+            .map_err(io_ctx(ctx.clone()))?;
+        self.iut
+            .run(|| -> io::Result<()> {
+                let mut mon = oper::LinkMonitor::open_here()?;
+                netns::set_link_flag(name, up)?;
+                let idx = netns::ifindex(name)?;
+                mon.wait(&[idx], up, std::time::Instant::now() + OPER_UP_TIMEOUT)
+            })
+            .and_then(|r| r)
+            .map_err(io_ctx(ctx.clone()))?;
+        tester_mon
+            .wait(
+                &[tester_idx],
+                up,
+                std::time::Instant::now() + OPER_UP_TIMEOUT,
+            )
+            .map_err(io_ctx(ctx))
+    }
+
+    /// Finishes the capture (if any) and tears the topology down, reporting
+    /// capture errors that a plain drop would swallow.
+    pub fn close(mut self) -> Result<Option<CaptureSummary>, TopologyError> {
+        let summary = match self.capture.take() {
+            Some(c) => Some(c.finish().map_err(io_ctx("capture"))?),
+            None => None,
+        };
+        Ok(summary)
+    }
+}
+
+impl Drop for Topology {
+    fn drop(&mut self) {
+        // Finish the capture before the namespaces go, so the last frames are
+        // read from sockets whose interfaces still exist.
+        let mut capture_sockets = Vec::new();
+        if let Some(c) = self.capture.take() {
+            let _ = c.finish();
+            capture_sockets = c.take_sockets();
+        }
+        // Closing an AF_PACKET socket waits for an RCU grace period
+        // (synchronize_net in packet_release): one at a time, teardown would
+        // cost several grace periods; in parallel it costs about one.
+        let tester: Vec<Arc<PacketSocket>> = std::mem::take(&mut self.tester_sockets);
+        std::thread::scope(|s| {
+            for sock in tester {
+                s.spawn(move || drop(sock));
+            }
+            for sock in capture_sockets {
+                s.spawn(move || drop(sock));
+            }
+        });
+    }
+}
+
+impl std::fmt::Debug for Topology {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Topology")
+            .field("tester_ns", &self.tester.inode())
+            .field("iut_ns", &self.iut.inode())
+            .field("links", &self.links)
+            .finish()
+    }
+}
+
+/// The blocking part of [`Topology::build`]: namespaces, veths, sysctls,
+/// raw sockets. Runs without a tokio context of its own.
+fn build_blocking(spec: &TopologySpec) -> Result<(NetNs, NetNs, TesterSide), TopologyError> {
+    // Both namespaces at once: creation is mostly kernel set-up time.
+    let (tester, iut) = std::thread::scope(|s| {
+        let t = s.spawn(NetNs::new);
+        let i = NetNs::new();
+        let t = t
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("namespace thread panicked")));
+        (t, i)
+    });
+    let tester = tester.map_err(TopologyError::Namespace)?;
+    let iut = iut.map_err(TopologyError::Namespace)?;
+
+    let iut_fd = std::os::fd::AsRawFd::as_raw_fd(&iut);
+    let capture = spec.capture.is_some();
+    let side = tester
+        .run(|| -> Result<TesterSide, TopologyError> {
+            create_veths(spec, iut_fd)?;
+            let mut side = TesterSide {
+                sockets: Vec::new(),
+                capture_sockets: Vec::new(),
+                // Subscribed before any end is up, so no state change is missed.
+                monitor: oper::LinkMonitor::open_here().map_err(io_ctx("netlink monitor"))?,
+                ifindices: Vec::new(),
+            };
+            for (i, l) in spec.links.iter().enumerate() {
+                // Explicit even though `default` already says so: the tester
+                // must own every frame on its end.
+                netns::write_sysctl(&format!("net/ipv6/conf/{}/disable_ipv6", l.name), "1")
+                    .map_err(io_ctx("tester sysctl"))?;
+                netns::set_link_up(&l.name).map_err(io_ctx("tester link up"))?;
+                side.ifindices
+                    .push(netns::ifindex(&l.name).map_err(io_ctx("tester ifindex"))?);
+                side.sockets.push(
+                    RawPacketSocket::open_here(&l.name, Outgoing::Drop)
+                        .map_err(io_ctx(format!("tester socket on {}", l.name)))?,
+                );
+                if capture {
+                    side.capture_sockets.push((
+                        i,
+                        RawPacketSocket::open_here(&l.name, Outgoing::Keep)
+                            .map_err(io_ctx(format!("capture socket on {}", l.name)))?,
+                    ));
+                }
+            }
+            Ok(side)
+        })
+        .map_err(TopologyError::Namespace)??;
+
+    // IUT ends come up last: until then there is no carrier, so nothing can
+    // flow before the tester's and the capture's sockets exist.
+    iut.run(|| -> Result<(), TopologyError> {
+        let mut monitor = oper::LinkMonitor::open_here().map_err(io_ctx("netlink monitor"))?;
+        let mut ifindices = Vec::new();
+        for l in &spec.links {
+            let disable = if l.iut_kernel_ipv6 { "0" } else { "1" };
+            netns::write_sysctl(&format!("net/ipv6/conf/{}/disable_ipv6", l.name), disable)
+                .map_err(io_ctx("IUT sysctl"))?;
+            for (k, v) in &l.iut_sysctls {
+                let path = netns::if_sysctl_path(&l.name, k).map_err(io_ctx("IUT sysctl"))?;
+                netns::write_sysctl(&path, v).map_err(io_ctx("IUT sysctl"))?;
+            }
+            netns::set_link_up(&l.name).map_err(io_ctx("IUT link up"))?;
+            ifindices.push(netns::ifindex(&l.name).map_err(io_ctx("IUT ifindex"))?);
+        }
+        // Frames sent before linkwatch activated the qdiscs would be lost.
+        let deadline = std::time::Instant::now() + OPER_UP_TIMEOUT;
+        monitor
+            .wait(&ifindices, true, deadline)
+            .map_err(io_ctx("IUT links"))
+    })
+    .map_err(TopologyError::Namespace)??;
+    let mut side = side;
+    let deadline = std::time::Instant::now() + OPER_UP_TIMEOUT;
+    side.monitor
+        .wait(&side.ifindices, true, deadline)
+        .map_err(io_ctx("tester links"))?;
+    Ok((tester, iut, side))
+}
+
+/// Creates every veth pair from the calling thread's namespace (the tester's):
+/// the tester's end stays here, the peer is created directly in the IUT
+/// namespace (IFLA_NET_NS_FD on the peer), so no interface ever appears in
+/// the host namespace and both ends can share the link's name.
+fn create_veths(spec: &TopologySpec, iut_fd: std::os::fd::RawFd) -> Result<(), TopologyError> {
+    use rtnetlink::packet_route::link::{InfoData, InfoVeth};
+    use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth};
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(io_ctx("netlink runtime"))?;
+    rt.block_on(async {
+        let (conn, handle, _) = rtnetlink::new_connection().map_err(io_ctx("netlink socket"))?;
+        // Runs only while block_on runs; dropped with `rt` right after.
+        tokio::spawn(conn);
+        for (i, l) in spec.links.iter().enumerate() {
+            // Distinct ifindexes on the two ends matter: a veth whose peer
+            // has the same ifindex (likely, each namespace counting from 2)
+            // looks like a non-stacked device to linkwatch, which then
+            // delays its carrier-up work by up to a second.
+            let peer = LinkMessageBuilder::<LinkUnspec>::new()
+                .index(IUT_IFINDEX_BASE + i as u32)
+                .name(l.name.clone())
+                .address(mac_for(spec.seed, i, Side::Iut).to_vec())
+                .mtu(l.mtu)
+                .setns_by_fd(iut_fd)
+                .build();
+            let msg = LinkVeth::new(&l.name, &l.name)
+                .index(TESTER_IFINDEX_BASE + i as u32)
+                .address(mac_for(spec.seed, i, Side::Tester).to_vec())
+                .mtu(l.mtu)
+                .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
+                .build();
+            handle
+                .link()
+                .add(msg)
+                .execute()
+                .await
+                .map_err(|e| TopologyError::Netlink {
+                    link: l.name.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+        Ok(())
+    })
+}
