@@ -32,21 +32,6 @@ enum V {
 
 type Fields = BTreeMap<&'static str, Vec<V>>;
 
-fn tshark_present() -> bool {
-    Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn skip_or_fail(why: &str) -> bool {
-    if std::env::var("HMIP6SPEC_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!("{why} (HMIP6SPEC_REQUIRE_ALL=1 forbids skipping)");
-    }
-    eprintln!("SKIP: {why}");
-    true
-}
-
 fn push(f: &mut Fields, k: &'static str, v: V) {
     f.entry(k).or_default().push(v);
 }
@@ -327,7 +312,7 @@ fn theirs(like: &V, s: &str) -> V {
 
 #[test]
 fn every_decoded_field_matches_tshark() {
-    if !tshark_present() && skip_or_fail("tshark is not installed (apt-get install tshark)") {
+    if !hmip6spec::topology::testing::require_tshark("every_decoded_field_matches_tshark") {
         return;
     }
     // Well-formed samples, and malformed ones whose fields tshark still
