@@ -3,7 +3,6 @@
 //! The whole file is read into memory and parsed slice by slice so that an
 //! error can say at which byte offset the file stopped making sense.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -245,7 +244,7 @@ fn parse_pcapng(path: &Path, bytes: &[u8]) -> Result<Vec<CapturedFrame>, Capture
                     link: iface.link,
                     interface: iface.name.clone(),
                     comments,
-                    data: into_vec(epb.data),
+                    data: epb.data.into_owned(),
                 });
             }
             Block::SimplePacket(spb) => {
@@ -259,7 +258,7 @@ fn parse_pcapng(path: &Path, bytes: &[u8]) -> Result<Vec<CapturedFrame>, Capture
                     link,
                     interface: interfaces.first().and_then(|i| i.name.clone()),
                     comments: Vec::new(),
-                    data: into_vec(spb.data),
+                    data: spb.data.into_owned(),
                 });
             }
             _ => {}
@@ -267,10 +266,6 @@ fn parse_pcapng(path: &Path, bytes: &[u8]) -> Result<Vec<CapturedFrame>, Capture
         rest = next;
     }
     Ok(frames)
-}
-
-fn into_vec(c: Cow<'_, [u8]>) -> Vec<u8> {
-    c.into_owned()
 }
 
 /// if_tsresol: high bit clear = 10^-n seconds, set = 2^-n seconds.

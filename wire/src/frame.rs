@@ -244,7 +244,7 @@ impl Frame {
     pub fn decode(data: &[u8]) -> Decoded {
         let mut findings = Vec::new();
         let mut diag = Diag::new(&mut findings);
-        let mut dec = Decoder::default();
+        let mut dec = Decoder::new();
         let (frame, spans) = {
             match EthernetRepr::parse(data, &mut diag) {
                 Some((repr, ethertype)) => {
@@ -277,7 +277,7 @@ impl Frame {
     pub fn decode_ipv6(data: &[u8]) -> Decoded {
         let mut findings = Vec::new();
         let mut diag = Diag::new(&mut findings);
-        let mut dec = Decoder::default();
+        let mut dec = Decoder::new();
         dec.walk(data, 0, Next::Ipv6, &mut diag);
         let (frame, spans) = dec.finish(data, false, &mut diag);
         Decoded {
@@ -403,19 +403,24 @@ impl Frame {
     }
 }
 
-/// Decoder state: the layers so far, with the wire values of the linking
-/// fields kept aside until the whole stack is known.
-#[derive(Default)]
+/// Decoder state: the layers so far. While decoding, every linking field
+/// (Next Header, Payload Length, EtherType) holds its wire value as
+/// `Some`; `finish` turns those equal to the derived value into `None`.
 struct Decoder {
     layers: Vec<Layer>,
     spans: Vec<(usize, usize)>,
-    /// (layer index, wire Next Header value)
-    wire_next: Vec<(usize, u8)>,
-    /// (layer index, wire Payload Length value)
-    wire_plen: Vec<(usize, u16)>,
 }
 
 impl Decoder {
+    fn new() -> Self {
+        // Typical HMIPv6 frames have at most 6 layers (a tunnelled BU); the
+        // capacity saves regrowth on the decode path.
+        Decoder {
+            layers: Vec::with_capacity(8),
+            spans: Vec::with_capacity(8),
+        }
+    }
+
     fn push(&mut self, layer: Layer, at: usize, len: usize) {
         self.layers.push(layer);
         self.spans.push((at, len));
@@ -436,7 +441,7 @@ impl Decoder {
     }
 
     /// Decode from `at` onwards, starting with `next`, until the packet
-    /// ends. Returns where the outermost IPv6 packet ended.
+    /// ends or a layer cannot be followed (the rest is then kept opaque).
     fn walk(&mut self, data: &[u8], mut at: usize, mut next: Next, diag: &mut Diag) {
         // The end of the innermost IPv6 packet being decoded.
         let mut limit = data.len();
@@ -490,14 +495,11 @@ impl Decoder {
                     });
                     hop_limit = repr.hop_limit;
                     ipv6_at = at;
-                    let idx = self.layers.len();
-                    self.wire_next.push((idx, next_header));
-                    self.wire_plen.push((idx, payload_len));
                     self.push(
                         Layer::Ipv6(Ipv6Layer {
                             repr,
-                            next_header: None,
-                            payload_len: None,
+                            next_header: Some(next_header),
+                            payload_len: Some(payload_len),
                         }),
                         at,
                         ipv6::HEADER_LEN,
@@ -525,9 +527,10 @@ impl Decoder {
                             s.src = hoa;
                         }
                     }
-                    let idx = self.layers.len();
-                    self.wire_next.push((idx, next_header));
-                    let layer = ExtLayer::new(repr);
+                    let layer = ExtLayer {
+                        repr,
+                        next_header: Some(next_header),
+                    };
                     let layer = if nh == proto::HOP_BY_HOP {
                         Layer::HopByHop(layer)
                     } else {
@@ -547,10 +550,12 @@ impl Decoder {
                     if let (Some(s), Some(fin)) = (scope.as_mut(), repr.type2_address()) {
                         s.dst = fin;
                     }
-                    let idx = self.layers.len();
-                    self.wire_next.push((idx, next_header));
                     let len = len.min(here.len());
-                    self.push(Layer::Routing(ExtLayer::new(repr)), at, len);
+                    let layer = ExtLayer {
+                        repr,
+                        next_header: Some(next_header),
+                    };
+                    self.push(Layer::Routing(layer), at, len);
                     at += len;
                     next = Next::Header(next_header);
                 }
@@ -562,10 +567,12 @@ impl Decoder {
                         return;
                     };
                     let partial = repr.offset != 0 || repr.m_flag;
-                    let idx = self.layers.len();
-                    self.wire_next.push((idx, next_header));
                     let len = len.min(here.len());
-                    self.push(Layer::Fragment(ExtLayer::new(repr)), at, len);
+                    let layer = ExtLayer {
+                        repr,
+                        next_header: Some(next_header),
+                    };
+                    self.push(Layer::Fragment(layer), at, len);
                     at += len;
                     if partial {
                         // A fragment of a larger packet: its payload cannot be
@@ -581,10 +588,12 @@ impl Decoder {
                         self.opaque(data, at, limit, false);
                         return;
                     };
-                    let idx = self.layers.len();
-                    self.wire_next.push((idx, next_header));
                     let len = len.min(here.len());
-                    self.push(Layer::Ah(ExtLayer::new(repr)), at, len);
+                    let layer = ExtLayer {
+                        repr,
+                        next_header: Some(next_header),
+                    };
+                    self.push(Layer::Ah(layer), at, len);
                     at += len;
                     next = Next::Header(next_header);
                 }
@@ -669,24 +678,23 @@ impl Decoder {
                 self.layers[i] = Layer::Payload(Octets {
                     data: data[start..start + len].to_vec(),
                 });
-                self.wire_next.retain(|(idx, _)| *idx != i);
             }
         }
         let mut frame = Frame::new(std::mem::take(&mut self.layers));
-        for (idx, wire) in self.wire_next {
-            let derived = frame.derived_next_header(idx);
-            frame.layers[idx].set_next_header((wire != derived).then_some(wire));
-        }
         let trailer = match frame.layers.last() {
             Some(Layer::Trailer(o)) => o.data.len(),
             _ => 0,
         };
         let total = frame.buffer_len();
-        for (idx, wire) in self.wire_plen {
-            let (start, len) = self.spans[idx];
-            let derived = total - trailer - start - len;
+        for idx in 0..frame.layers.len() {
+            if let Some(wire) = frame.layers[idx].next_header_override() {
+                let derived = frame.derived_next_header(idx);
+                frame.layers[idx].set_next_header((wire != derived).then_some(wire));
+            }
             if let Layer::Ipv6(l) = &mut frame.layers[idx] {
-                l.payload_len = (usize::from(wire) != derived).then_some(wire);
+                let (start, len) = self.spans[idx];
+                let derived = total - trailer - start - len;
+                l.payload_len = l.payload_len.filter(|&w| usize::from(w) != derived);
             }
         }
         let derived_ethertype = frame.derived_ethertype();
@@ -697,7 +705,8 @@ impl Decoder {
         }
         // A header that claims more octets than the frame holds is kept
         // whole in its repr; the frame records where the wire cut it.
-        if frame.buffer_len() > data.len() {
+        // (Linking fields do not change lengths: `total` still holds.)
+        if total > data.len() {
             frame.truncate = Some(data.len());
         }
         (frame, self.spans)
