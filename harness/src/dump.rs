@@ -59,10 +59,7 @@ pub fn frame_json(frame: &CapturedFrame, decoded: Option<&Decoded>) -> Value {
     }
     obj.insert("length".into(), json!(frame.data.len()));
     if let Some(ts) = frame.timestamp {
-        obj.insert(
-            "timestamp".into(),
-            json!(format!("{}.{:09}", ts.as_secs(), ts.subsec_nanos())),
-        );
+        obj.insert("timestamp".into(), json!(epoch_seconds(ts)));
     }
     if let Some(i) = &frame.interface {
         obj.insert("interface".into(), json!(i));
@@ -71,6 +68,11 @@ pub fn frame_json(frame: &CapturedFrame, decoded: Option<&Decoded>) -> Value {
         obj.insert("comments".into(), json!(frame.comments));
     }
     Value::Object(obj)
+}
+
+/// Seconds since the epoch with nanoseconds, as tshark's `frame.time_epoch`.
+fn epoch_seconds(ts: std::time::Duration) -> String {
+    format!("{}.{:09}", ts.as_secs(), ts.subsec_nanos())
 }
 
 /// A title for a layer name, as a dissector would show it.
@@ -103,7 +105,7 @@ pub fn write_text(
         write!(out, " on {i}")?;
     }
     if let Some(ts) = frame.timestamp {
-        write!(out, ", at {}.{:09}", ts.as_secs(), ts.subsec_nanos())?;
+        write!(out, ", at {}", epoch_seconds(ts))?;
     }
     writeln!(out)?;
     for c in &frame.comments {

@@ -182,6 +182,7 @@ fn not_a_capture_is_exit_2_with_a_reason() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("malformed capture at byte"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// The shipped sample captures are exactly what the samples emit today.

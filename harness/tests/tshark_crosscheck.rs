@@ -350,6 +350,7 @@ fn every_decoded_field_matches_tshark() {
         cmd.args(["-e", n]);
     }
     let out = cmd.output().expect("run tshark");
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         out.status.success(),
         "tshark failed: {}",
