@@ -174,20 +174,6 @@ fn write_field(
             }
         }
         Value::Array(items) if items.is_empty() => writeln!(out, "{pad}{key}: []")?,
-        // Octet strings (opaque data, padding, ICVs) read best as hex.
-        Value::Array(items) if items.iter().all(|i| i.as_u64().is_some_and(|b| b <= 255)) => {
-            let octets: Vec<u8> = items
-                .iter()
-                .filter_map(|i| i.as_u64())
-                .map(|b| b as u8)
-                .collect();
-            writeln!(
-                out,
-                "{pad}{key}: {} ({} octets)",
-                wire::hex::encode(&octets),
-                octets.len()
-            )?
-        }
         Value::Array(items) => {
             writeln!(out, "{pad}{key}:")?;
             for item in items {

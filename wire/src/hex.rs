@@ -64,6 +64,68 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error>
     d.deserialize_any(HexVisitor)
 }
 
+/// Compact serde form of a PadN option (IPv6 and mobility options alike):
+/// `{"len": n}` for zero padding, `{"data": "<hex>"}` otherwise.
+pub mod pad_n {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case", deny_unknown_fields)]
+    struct PadNForm {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        len: Option<usize>,
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_hex")]
+        data: Option<Vec<u8>>,
+    }
+
+    mod opt_hex {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(d: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+            match d {
+                Some(d) => super::super::serialize(d, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+            #[derive(Deserialize)]
+            struct Hex(#[serde(with = "crate::hex")] Vec<u8>);
+            Ok(Some(Hex::deserialize(d)?.0))
+        }
+    }
+
+    pub fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        let form = if data.iter().all(|&b| b == 0) {
+            PadNForm {
+                len: Some(data.len()),
+                data: None,
+            }
+        } else {
+            PadNForm {
+                len: None,
+                data: Some(data.to_vec()),
+            }
+        };
+        form.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        use serde::de::Error;
+        let form = PadNForm::deserialize(d)?;
+        match (form.len, form.data) {
+            (None, Some(data)) => Ok(data),
+            (Some(len), None) if len <= usize::from(u8::MAX) => Ok(vec![0; len]),
+            (Some(len), None) => Err(D::Error::custom(format!(
+                "PadN len {len} does not fit the 8-bit Length field"
+            ))),
+            (Some(len), Some(data)) if len == data.len() => Ok(data),
+            (Some(_), Some(_)) => Err(D::Error::custom("PadN len disagrees with data")),
+            (None, None) => Err(D::Error::custom("PadN needs `len` or `data`")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -360,40 +360,40 @@ pub enum Icmpv6Message {
     DstUnreachable {
         #[serde(default)]
         unused: u32,
-        #[serde(default)]
+        #[serde(default, with = "crate::hex")]
         invoking: Vec<u8>,
     },
     /// Type 2.
     PacketTooBig {
         mtu: u32,
-        #[serde(default)]
+        #[serde(default, with = "crate::hex")]
         invoking: Vec<u8>,
     },
     /// Type 3.
     TimeExceeded {
         #[serde(default)]
         unused: u32,
-        #[serde(default)]
+        #[serde(default, with = "crate::hex")]
         invoking: Vec<u8>,
     },
     /// Type 4.
     ParamProblem {
         pointer: u32,
-        #[serde(default)]
+        #[serde(default, with = "crate::hex")]
         invoking: Vec<u8>,
     },
     /// Type 128.
     EchoRequest {
         ident: u16,
         seq: u16,
-        #[serde(default)]
+        #[serde(default, with = "crate::hex")]
         data: Vec<u8>,
     },
     /// Type 129.
     EchoReply {
         ident: u16,
         seq: u16,
-        #[serde(default)]
+        #[serde(default, with = "crate::hex")]
         data: Vec<u8>,
     },
     /// Type 133.
@@ -453,10 +453,18 @@ pub enum Icmpv6Message {
     /// A type this codec does not decode (including Redirect); `data` is
     /// everything after the 4-octet header. Its `icmp_type` must not be one
     /// of the decoded types, or it parses back as that type.
-    Unknown { icmp_type: u8, data: Vec<u8> },
+    Unknown {
+        icmp_type: u8,
+        #[serde(with = "crate::hex")]
+        data: Vec<u8>,
+    },
     /// A decoded type too short for its fixed part (with an
     /// `ICMPV6_LENGTH` finding); `data` is everything after the 4-octet header.
-    Raw { icmp_type: u8, data: Vec<u8> },
+    Raw {
+        icmp_type: u8,
+        #[serde(with = "crate::hex")]
+        data: Vec<u8>,
+    },
 }
 
 impl Icmpv6Message {

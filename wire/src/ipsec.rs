@@ -134,6 +134,7 @@ pub struct EspRepr {
     pub seq: u32,
     /// Everything after the Sequence Number: IV, ciphertext, padding, Pad
     /// Length, Next Header and ICV, opaque.
+    #[serde(with = "crate::hex")]
     pub data: Vec<u8>,
 }
 
@@ -295,6 +296,7 @@ pub struct AhRepr {
     pub reserved: u16,
     pub spi: u32,
     pub seq: u32,
+    #[serde(with = "crate::hex")]
     pub icv: Vec<u8>,
 }
 
@@ -677,7 +679,7 @@ mod tests {
             ..ah_repr()
         };
         let j = serde_json::to_string(&r).unwrap();
-        assert_eq!(j, r#"{"reserved":0,"spi":4097,"seq":7,"icv":[1,2,3,4]}"#);
+        assert_eq!(j, r#"{"reserved":0,"spi":4097,"seq":7,"icv":"01020304"}"#);
         assert_eq!(serde_json::from_str::<AhRepr>(&j).unwrap(), r);
         let e = EspRepr {
             spi: 1,
@@ -685,7 +687,7 @@ mod tests {
             data: vec![3],
         };
         let j = serde_json::to_string(&e).unwrap();
-        assert_eq!(j, r#"{"spi":1,"seq":2,"data":[3]}"#);
+        assert_eq!(j, r#"{"spi":1,"seq":2,"data":"03"}"#);
         assert_eq!(serde_json::from_str::<EspRepr>(&j).unwrap(), e);
     }
 

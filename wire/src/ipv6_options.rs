@@ -213,6 +213,10 @@ pub enum Ipv6Option {
     /// The single octet 0.
     Pad1,
     /// Type 1; `data` is the N-2 padding octets (zero unless crafted; kept as found).
+    #[serde(
+        serialize_with = "crate::hex::pad_n::serialize",
+        deserialize_with = "crate::hex::pad_n::deserialize"
+    )]
     PadN { data: Vec<u8> },
     /// Type 201 (RFC 6275 6.3). `length`: Opt Data Len, `None` = 16. With
     /// `Some(l)` the option occupies `2 + l` octets: the address is cut
@@ -223,10 +227,17 @@ pub enum Ipv6Option {
         address: Ipv6Addr,
     },
     /// Any other type; Opt Data Len is `data.len()` (at most 255 octets are sent).
-    Unknown { option_type: u8, data: Vec<u8> },
+    Unknown {
+        option_type: u8,
+        #[serde(with = "crate::hex")]
+        data: Vec<u8>,
+    },
     /// The rest of an options area after an option that ran past its end,
     /// kept verbatim.
-    Raw { data: Vec<u8> },
+    Raw {
+        #[serde(with = "crate::hex")]
+        data: Vec<u8>,
+    },
 }
 
 impl Ipv6Option {
@@ -886,7 +897,7 @@ mod tests {
         let j = serde_json::to_string(&r).unwrap();
         assert_eq!(
             j,
-            r#"{"options":[{"pad_n":{"data":[0,0]}},{"home_address":{"address":"2001:db8:1::100"}}]}"#
+            r#"{"options":[{"pad_n":{"len":2}},{"home_address":{"address":"2001:db8:1::100"}}]}"#
         );
         assert_eq!(serde_json::from_str::<OptionsHeaderRepr>(&j).unwrap(), r);
         let c = OptionsHeaderRepr {

@@ -660,7 +660,11 @@ pub enum MhMessage {
     /// An MH Type this codec does not know, or a known one too short for its
     /// message data: `data` is everything after the 6-octet fixed part
     /// (options included), and the header's option list is empty.
-    Unknown { mh_type: u8, data: Vec<u8> },
+    Unknown {
+        mh_type: u8,
+        #[serde(with = "crate::hex")]
+        data: Vec<u8>,
+    },
 }
 
 impl MhMessage {

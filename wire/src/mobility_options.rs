@@ -258,10 +258,10 @@ pub enum MobilityOption {
     Pad1,
     /// PadN: type 1, Length = `data.len()`. The data is zeros normally;
     /// non-zero padding is kept and re-emitted. Serialised as
-    /// `{"pad_n": {"len": n}}` when all zeros, else `{"pad_n": {"data": [..]}}`.
+    /// `{"pad_n": {"len": n}}` when all zeros, else `{"pad_n": {"data": "<hex>"}}`.
     #[serde(
-        serialize_with = "padn_serde::serialize",
-        deserialize_with = "padn_serde::deserialize"
+        serialize_with = "crate::hex::pad_n::serialize",
+        deserialize_with = "crate::hex::pad_n::deserialize"
     )]
     PadN { data: Vec<u8> },
     /// Binding Refresh Advice (type 2, RFC 6275 6.2.4).
@@ -286,57 +286,22 @@ pub enum MobilityOption {
     },
     /// Binding Authorization Data (type 5, RFC 6275 6.2.7); Length =
     /// `authenticator.len()`.
-    BindingAuthorizationData { authenticator: Vec<u8> },
+    BindingAuthorizationData {
+        #[serde(with = "crate::hex")]
+        authenticator: Vec<u8>,
+    },
     /// An option of a type this codec does not decode; Length = `data.len()`.
-    Unknown { option_type: u8, data: Vec<u8> },
+    Unknown {
+        option_type: u8,
+        #[serde(with = "crate::hex")]
+        data: Vec<u8>,
+    },
     /// The rest of an options area after an option that runs past its end,
     /// copied verbatim on emit.
-    Raw { data: Vec<u8> },
-}
-
-/// Compact serde form of PadN: `{"len": n}` for zero padding, `{"data": [..]}`
-/// otherwise.
-mod padn_serde {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case", deny_unknown_fields)]
-    struct PadNForm {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        len: Option<usize>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        data: Option<Vec<u8>>,
-    }
-
-    pub fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        let form = if data.iter().all(|&b| b == 0) {
-            PadNForm {
-                len: Some(data.len()),
-                data: None,
-            }
-        } else {
-            PadNForm {
-                len: None,
-                data: Some(data.to_vec()),
-            }
-        };
-        form.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        use serde::de::Error;
-        let form = PadNForm::deserialize(d)?;
-        match (form.len, form.data) {
-            (None, Some(data)) => Ok(data),
-            (Some(len), None) if len <= usize::from(u8::MAX) => Ok(vec![0; len]),
-            (Some(len), None) => Err(D::Error::custom(format!(
-                "PadN len {len} does not fit the 8-bit Length field"
-            ))),
-            (Some(len), Some(data)) if len == data.len() => Ok(data),
-            (Some(_), Some(_)) => Err(D::Error::custom("PadN len disagrees with data")),
-            (None, None) => Err(D::Error::custom("PadN needs `len` or `data`")),
-        }
-    }
+    Raw {
+        #[serde(with = "crate::hex")]
+        data: Vec<u8>,
+    },
 }
 
 /// Append a TLV whose Length is `length` (default `body.len()`), truncating
@@ -1116,7 +1081,7 @@ mod tests {
         assert_eq!(serde_json::from_str::<MobilityOption>(&j).unwrap(), zero);
         let odd = MobilityOption::PadN { data: vec![0, 7] };
         let j = serde_json::to_string(&odd).unwrap();
-        assert_eq!(j, r#"{"pad_n":{"data":[0,7]}}"#);
+        assert_eq!(j, r#"{"pad_n":{"data":"0007"}}"#);
         assert_eq!(serde_json::from_str::<MobilityOption>(&j).unwrap(), odd);
         assert!(serde_json::from_str::<MobilityOption>(r#"{"pad_n":{"len":300}}"#).is_err());
         assert_eq!(

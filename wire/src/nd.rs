@@ -613,11 +613,13 @@ pub enum NdOption {
     /// octets Length 255 can hold.
     Unknown {
         option_type: u8,
+        #[serde(with = "crate::hex")]
         data: Vec<u8>,
     },
     /// The rest of an option list after a malformed option (Length 0, or
     /// running past the end), copied verbatim.
     Raw {
+        #[serde(with = "crate::hex")]
         data: Vec<u8>,
     },
 }
@@ -1351,7 +1353,7 @@ mod tests {
         let NdOption::Map(b) = back else { panic!() };
         assert_eq!(b.length, Some(2));
         let s = serde_json::to_string(&NdOption::Raw { data: vec![1, 0] }).unwrap();
-        assert_eq!(s, r#"{"raw":{"data":[1,0]}}"#);
+        assert_eq!(s, r#"{"raw":{"data":"0100"}}"#);
     }
 
     #[test]

@@ -198,7 +198,11 @@ pub enum RoutingData {
         home_address: Ipv6Addr,
     },
     /// Any other Routing Type; `data` is every octet after the 4-octet fixed part.
-    Other { routing_type: u8, data: Vec<u8> },
+    Other {
+        routing_type: u8,
+        #[serde(with = "crate::hex")]
+        data: Vec<u8>,
+    },
 }
 
 /// A Routing header, less its Next Header.
@@ -642,7 +646,7 @@ mod tests {
         let j = serde_json::to_string(&o).unwrap();
         assert_eq!(
             j,
-            r#"{"hdr_ext_len":0,"segments_left":0,"data":{"other":{"routing_type":0,"data":[1,2]}}}"#
+            r#"{"hdr_ext_len":0,"segments_left":0,"data":{"other":{"routing_type":0,"data":"0102"}}}"#
         );
         assert_eq!(serde_json::from_str::<RoutingRepr>(&j).unwrap(), o);
     }
