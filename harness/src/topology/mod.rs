@@ -16,6 +16,7 @@ pub mod capture;
 pub mod link;
 pub mod memory_link;
 pub mod netns;
+pub mod node;
 pub mod oper;
 pub mod packet_socket;
 pub mod process;
@@ -31,6 +32,7 @@ pub use capture::{Capture, CaptureSummary};
 pub use link::{Direction, Frame, FrameLink, FrameLinkExt};
 pub use memory_link::{MemoryEndpoint, MemoryLink};
 pub use netns::NetNs;
+pub use node::{Node, NodeCounters, NodeSpec, Nodes, RaSpec, Reflexes};
 pub use packet_socket::{Outgoing, PacketSocket, RawPacketSocket};
 pub use process::{NsChild, Stream};
 
