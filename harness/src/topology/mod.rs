@@ -32,7 +32,10 @@ pub use capture::{Capture, CaptureSummary};
 pub use link::{Direction, Frame, FrameLink, FrameLinkExt};
 pub use memory_link::{MemoryEndpoint, MemoryLink};
 pub use netns::NetNs;
-pub use node::{Node, NodeCounters, NodeSpec, Nodes, RaSpec, Reflexes};
+pub use node::{
+    InterfaceSpec, Ipv6Prefix, Node, NodeCounters, NodeSpec, NodeState, Nodes, Output, OutputKind,
+    RaSpec, Reflexes,
+};
 pub use packet_socket::{Outgoing, PacketSocket, RawPacketSocket};
 pub use process::{NsChild, Stream};
 
