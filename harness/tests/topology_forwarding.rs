@@ -3,23 +3,19 @@
 //! end of `core` has no IPv6): it pings a CN on `core` through an emulated
 //! router with an interface on each link, which resolves both ends with ND.
 
-use std::io;
-use std::net::{IpAddr, Ipv6Addr};
+mod common;
+
+use std::net::Ipv6Addr;
 use std::process::Command;
 use std::time::Duration;
 
-use futures::channel::mpsc::UnboundedReceiver;
-use futures::StreamExt;
+use common::kernel::{after, note, require_ping, AddressWatch};
 use hmip6spec::topology::node::eui64_address;
-use hmip6spec::topology::testing::{require_root, skip};
+use hmip6spec::topology::testing::require_root;
 use hmip6spec::topology::{
     Direction, InterfaceSpec, LinkSpec, NodeSpec, Outgoing, PacketSocket, RaSpec, Side, Topology,
     TopologySpec, IUT_IFINDEX_BASE,
 };
-use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload};
-use rtnetlink::packet_route::address::AddressAttribute;
-use rtnetlink::packet_route::RouteNetlinkMessage;
-use rtnetlink::MulticastGroup;
 use tokio::time::Instant;
 use wire::ethernet::EthernetRepr;
 use wire::frame::{EthernetLayer, Frame, Ipv6Layer, Layer};
@@ -34,90 +30,6 @@ const CN: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 2, 0, 0, 0, 0, 5);
 const RA_INTERVAL: Duration = Duration::from_millis(200);
 /// ifindex of the IUT's end of `access`, the first link.
 const IUT_ACCESS: u32 = IUT_IFINDEX_BASE;
-
-fn after(d: Duration) -> Instant {
-    Instant::now() + d
-}
-
-fn note(msg: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "topology_forwarding: {msg}");
-}
-
-/// True when `ping` can run; otherwise skips (fails under
-/// HMIP6SPEC_REQUIRE_ALL=1).
-fn require_ping(test: &str) -> bool {
-    let ok = Command::new("ping")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        skip(test, "needs ping (apt-get install iputils-ping)");
-    }
-    ok
-}
-
-/// The IUT namespace's new IPv6 addresses (RTM_NEWADDR), from a netlink
-/// socket subscribed before any RA is sent.
-struct AddressWatch {
-    messages: UnboundedReceiver<(
-        NetlinkMessage<RouteNetlinkMessage>,
-        rtnetlink::sys::SocketAddr,
-    )>,
-    conn: tokio::task::JoinHandle<()>,
-}
-
-impl AddressWatch {
-    fn open(topo: &Topology) -> io::Result<AddressWatch> {
-        let rt = tokio::runtime::Handle::current();
-        let (conn, _handle, messages) = topo.iut_ns().run(move || {
-            let _guard = rt.enter();
-            rtnetlink::new_multicast_connection(&[MulticastGroup::Ipv6Ifaddr])
-        })??;
-        Ok(AddressWatch {
-            messages,
-            conn: tokio::spawn(conn),
-        })
-    }
-
-    /// The next address added to `ifindex` inside `prefix`/64.
-    async fn added_in(
-        &mut self,
-        ifindex: u32,
-        prefix: Ipv6Addr,
-        deadline: Instant,
-    ) -> Option<Ipv6Addr> {
-        loop {
-            let (msg, _) = tokio::time::timeout_at(deadline, self.messages.next())
-                .await
-                .ok()??;
-            let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)) = msg.payload
-            else {
-                continue;
-            };
-            if a.header.index != ifindex {
-                continue;
-            }
-            let found = a.attributes.iter().find_map(|attr| match attr {
-                AddressAttribute::Address(IpAddr::V6(v6))
-                    if v6.segments()[..4] == prefix.segments()[..4] =>
-                {
-                    Some(*v6)
-                }
-                _ => None,
-            });
-            if found.is_some() {
-                return found;
-            }
-        }
-    }
-}
-
-impl Drop for AddressWatch {
-    fn drop(&mut self) {
-        self.conn.abort();
-    }
-}
 
 /// A frame seen on a link, decoded.
 struct Seen {

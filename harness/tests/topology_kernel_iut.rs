@@ -5,22 +5,19 @@
 //! address they defend) and that a crafted RA (a MAP option with Length 0)
 //! is discarded whole, as RFC 4861 6.1.2 and 4.6 say.
 
-use std::io;
-use std::net::{IpAddr, Ipv6Addr};
+mod common;
+
+use std::net::Ipv6Addr;
 use std::process::Command;
 use std::time::Duration;
 
-use futures::channel::mpsc::UnboundedReceiver;
-use futures::StreamExt;
+use common::kernel::{after, note, require_ping, AddressEvent, AddressWatch};
 use hmip6spec::topology::node::eui64_address;
-use hmip6spec::topology::testing::{require_root, skip};
+use hmip6spec::topology::testing::require_root;
 use hmip6spec::topology::{
     LinkSpec, NodeSpec, Outgoing, RaSpec, Side, Topology, TopologySpec, IUT_IFINDEX_BASE,
 };
-use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload};
-use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags};
-use rtnetlink::packet_route::RouteNetlinkMessage;
-use rtnetlink::MulticastGroup;
+use rtnetlink::packet_route::address::AddressFlags;
 use tokio::time::Instant;
 use wire::frame::{Frame, Layer};
 use wire::icmpv6::Icmpv6Message;
@@ -34,21 +31,6 @@ const CN: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xcccc, 0, 0, 0, 0, 5);
 const RA_INTERVAL: Duration = Duration::from_millis(200);
 /// ifindex of the IUT's end of the first (only) link.
 const IUT_ACCESS: u32 = IUT_IFINDEX_BASE;
-
-fn after(d: Duration) -> Instant {
-    Instant::now() + d
-}
-
-fn in_prefix(a: &Ipv6Addr) -> bool {
-    a.segments()[..4] == PREFIX.segments()[..4]
-}
-
-/// Where the test's timings go: stderr directly, as `skip` does, so they
-/// show up in CI logs even for passing tests.
-fn note(msg: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "topology_kernel_iut: {msg}");
-}
 
 /// `access` with the kernel's IPv6 on the IUT's end, set up for SLAAC.
 /// The namespace defaults are the quiet ones (no DAD, no RS, no link-local);
@@ -102,122 +84,6 @@ fn ar(map_length: Option<u8>) -> NodeSpec {
     ar
 }
 
-/// A change of an IPv6 address, as netlink reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum AddressEvent {
-    /// RTM_NEWADDR: added, or its flags changed (IFA_F_*).
-    New(Ipv6Addr, AddressFlags),
-    /// RTM_DELADDR.
-    Del(Ipv6Addr),
-}
-
-impl AddressEvent {
-    fn address(&self) -> Ipv6Addr {
-        match self {
-            AddressEvent::New(a, _) | AddressEvent::Del(a) => *a,
-        }
-    }
-}
-
-/// The IUT namespace's IPv6 address notifications (RTM_NEWADDR and
-/// RTM_DELADDR), from a netlink socket subscribed before any RA is sent:
-/// nothing can be missed, and waiting is event-driven.
-struct AddressWatch {
-    messages: UnboundedReceiver<(
-        NetlinkMessage<RouteNetlinkMessage>,
-        rtnetlink::sys::SocketAddr,
-    )>,
-    conn: tokio::task::JoinHandle<()>,
-}
-
-impl AddressWatch {
-    fn open(topo: &Topology) -> io::Result<AddressWatch> {
-        let rt = tokio::runtime::Handle::current();
-        // The socket is created inside the IUT namespace; entering the
-        // runtime lets rtnetlink register it with our reactor.
-        let (conn, _handle, messages) = topo.iut_ns().run(move || {
-            let _guard = rt.enter();
-            rtnetlink::new_multicast_connection(&[MulticastGroup::Ipv6Ifaddr])
-        })??;
-        Ok(AddressWatch {
-            messages,
-            conn: tokio::spawn(conn),
-        })
-    }
-
-    /// The next event on `ifindex` that satisfies `pred`; `None` at the
-    /// deadline.
-    async fn next(
-        &mut self,
-        ifindex: u32,
-        deadline: Instant,
-        pred: impl Fn(&AddressEvent) -> bool,
-    ) -> Option<AddressEvent> {
-        loop {
-            let (msg, _) = tokio::time::timeout_at(deadline, self.messages.next())
-                .await
-                .ok()??;
-            let (a, new) = match msg.payload {
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)) => (a, true),
-                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(a)) => (a, false),
-                _ => continue,
-            };
-            if a.header.index != ifindex {
-                continue;
-            }
-            // IFA_FLAGS holds all 32 bits; the header only the low 8.
-            let flags = a
-                .attributes
-                .iter()
-                .find_map(|attr| match attr {
-                    AddressAttribute::Flags(f) => Some(*f),
-                    _ => None,
-                })
-                .unwrap_or(AddressFlags::from_bits_retain(u32::from(
-                    a.header.flags.bits(),
-                )));
-            let event = a.attributes.iter().find_map(|attr| match attr {
-                AddressAttribute::Address(IpAddr::V6(v6)) if new => {
-                    Some(AddressEvent::New(*v6, flags))
-                }
-                AddressAttribute::Address(IpAddr::V6(v6)) => Some(AddressEvent::Del(*v6)),
-                _ => None,
-            });
-            if let Some(e) = event.filter(|e| pred(e)) {
-                return Some(e);
-            }
-        }
-    }
-
-    /// The next address added to `ifindex` inside [`PREFIX`].
-    async fn added_in_prefix(&mut self, ifindex: u32, deadline: Instant) -> Option<Ipv6Addr> {
-        self.next(ifindex, deadline, |e| {
-            matches!(e, AddressEvent::New(..)) && in_prefix(&e.address())
-        })
-        .await
-        .map(|e| e.address())
-    }
-}
-
-impl Drop for AddressWatch {
-    fn drop(&mut self) {
-        self.conn.abort();
-    }
-}
-
-/// True when `ping` can run; otherwise skips (fails under
-/// HMIP6SPEC_REQUIRE_ALL=1).
-fn require_ping(test: &str) -> bool {
-    let ok = Command::new("ping")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        skip(test, "needs ping (apt-get install iputils-ping)");
-    }
-    ok
-}
-
 fn icmp(f: &Frame) -> Option<&Icmpv6Message> {
     f.icmpv6().map(|m| &m.message)
 }
@@ -247,7 +113,7 @@ async fn kernel_autoconfigures_from_emulated_ar_and_reaches_cn_behind_it() {
     let (ar_mac, ar_ll) = (ar.mac(), ar.link_local());
 
     let configured = addresses
-        .added_in_prefix(IUT_ACCESS, after(Duration::from_secs(5)))
+        .added_in(IUT_ACCESS, PREFIX, after(Duration::from_secs(5)))
         .await;
     let slaac_time = started.elapsed();
     note(&format!(
@@ -368,7 +234,7 @@ async fn kernel_discards_ra_whose_map_option_has_length_zero() {
     const RAS: u64 = 4;
     let deadline = after(Duration::from_secs(3));
     tokio::select! {
-        a = addresses.added_in_prefix(IUT_ACCESS, deadline) => {
+        a = addresses.added_in(IUT_ACCESS, PREFIX, deadline) => {
             panic!("the kernel configured {a:?} from an RA with a MAP option of Length 0");
         }
         c = nodes.wait_for("ar", deadline, |c| c.router_adverts >= RAS) => {
@@ -382,7 +248,7 @@ async fn kernel_discards_ra_whose_map_option_has_length_zero() {
     // An address event queued at the same moment would have lost the race
     // in select!: look once more, without waiting.
     assert_eq!(
-        addresses.added_in_prefix(IUT_ACCESS, Instant::now()).await,
+        addresses.added_in(IUT_ACCESS, PREFIX, Instant::now()).await,
         None,
         "the kernel configured an address from an RA with a MAP option of Length 0"
     );
