@@ -6,10 +6,9 @@
 mod common;
 
 use std::net::Ipv6Addr;
-use std::process::Command;
 use std::time::Duration;
 
-use common::kernel::{after, note, require_ping, AddressWatch};
+use common::kernel::{after, note, ping3_from_iut, require_ping, AddressWatch};
 use hmip6spec::topology::node::eui64_address;
 use hmip6spec::topology::testing::require_root;
 use hmip6spec::topology::{
@@ -224,23 +223,14 @@ async fn kernel_pings_cn_on_another_link_through_forwarding_router() {
     );
     let iut_addr = iut_addr.expect("checked");
 
-    let mut cmd = Command::new("ping");
-    cmd.args(["-6", "-n", "-c", "3", "-i", "0.2", "-W", "2"])
-        .arg(CN.to_string());
-    let mut ping = topo.spawn_iut(cmd).expect("spawn ping");
-    let status = ping
-        .wait_until(after(Duration::from_secs(6)))
-        .await
-        .expect("wait for ping");
+    let (ok, out) = ping3_from_iut(&topo, CN).await;
     note(&format!(
         "ping done {:?} after the nodes started",
         started.elapsed()
     ));
-    let out = ping.stdout();
     assert!(
-        status.is_some_and(|s| s.success()) && out.contains("3 received"),
-        "ping {CN} from the IUT failed ({status:?}): {out}{}\nAR: {:?}\nCN: {:?}",
-        ping.stderr(),
+        ok,
+        "ping {CN} from the IUT failed, {out}\nAR: {:?}\nCN: {:?}",
         nodes.counters("ar"),
         nodes.counters("cn")
     );

@@ -8,10 +8,9 @@
 mod common;
 
 use std::net::Ipv6Addr;
-use std::process::Command;
 use std::time::Duration;
 
-use common::kernel::{after, note, require_ping, AddressEvent, AddressWatch};
+use common::kernel::{after, note, ping3_from_iut, require_ping, AddressEvent, AddressWatch};
 use hmip6spec::topology::node::eui64_address;
 use hmip6spec::topology::testing::require_root;
 use hmip6spec::topology::{
@@ -127,23 +126,14 @@ async fn kernel_autoconfigures_from_emulated_ar_and_reaches_cn_behind_it() {
         nodes.counters("ar")
     );
 
-    let mut cmd = Command::new("ping");
-    cmd.args(["-6", "-n", "-c", "3", "-i", "0.2", "-W", "2"])
-        .arg(CN.to_string());
-    let mut ping = topo.spawn_iut(cmd).expect("spawn ping");
-    let status = ping
-        .wait_until(after(Duration::from_secs(6)))
-        .await
-        .expect("wait for ping");
+    let (ok, out) = ping3_from_iut(&topo, CN).await;
     note(&format!(
         "ping done {:?} after the AR started",
         started.elapsed()
     ));
-    let out = ping.stdout();
     assert!(
-        status.is_some_and(|s| s.success()) && out.contains("3 received"),
-        "ping {CN} from the IUT failed ({status:?}): {out}{}\nAR counters: {:?}",
-        ping.stderr(),
+        ok,
+        "ping {CN} from the IUT failed, {out}\nAR counters: {:?}",
         nodes.counters("ar")
     );
 

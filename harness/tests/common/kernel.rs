@@ -149,3 +149,20 @@ impl Drop for AddressWatch {
         self.conn.abort();
     }
 }
+
+/// Run `ping -6 -c 3` to `dst` inside the IUT namespace (0.2 s apart, 2 s
+/// to wait for each reply). True with its output when all three replies
+/// came back; false with stdout, stderr and status otherwise.
+pub async fn ping3_from_iut(topo: &Topology, dst: Ipv6Addr) -> (bool, String) {
+    let mut cmd = Command::new("ping");
+    cmd.args(["-6", "-n", "-c", "3", "-i", "0.2", "-W", "2"])
+        .arg(dst.to_string());
+    let mut ping = topo.spawn_iut(cmd).expect("spawn ping");
+    let status = ping
+        .wait_until(after(Duration::from_secs(6)))
+        .await
+        .expect("wait for ping");
+    let out = ping.stdout();
+    let ok = status.is_some_and(|s| s.success()) && out.contains("3 received");
+    (ok, format!("status {status:?}: {out}{}", ping.stderr()))
+}
