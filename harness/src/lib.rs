@@ -3,6 +3,7 @@
 //! over it.
 
 pub mod capture_file;
+pub mod case;
 pub mod doctor;
 pub mod dump;
 pub mod requirements;

@@ -1,0 +1,377 @@
+//! The case language (DESIGN.md, "Cases"): one YAML file per case, pure
+//! data. This module holds the typed model (what [`schemars`] turns into
+//! `cases/schema.json`) and loading; [`template`] resolves variables,
+//! [`frame_spec`] turns the frame descriptions of `send` steps into `wire`
+//! frames and received frames into the views `expect` patterns match,
+//! [`pattern`] matches.
+//!
+//! A frame description names layers by short keys, in any order, each
+//! holding that layer in `wire`'s JSON form (what `hmip6spec decode --json`
+//! prints), with a few conveniences:
+//!
+//! | key          | layer                                                   |
+//! |--------------|---------------------------------------------------------|
+//! | `eth`        | Ethernet: `src`, `dst` (defaults: the sender's MAC; the IUT's MAC on the link, or the multicast MAC of the IPv6 destination) |
+//! | `ipv6`       | IPv6: `src`, `dst`, `hop_limit` (default 255 for ND, else 64), `traffic_class`, `flow_label`, overrides `next_header`, `payload_len` |
+//! | `hop_by_hop`, `dest_opts` | a list of options (`home_address: {address: X}`, `pad_n: {len: 2}`, ...), padded and aligned as RFC 6275 wants unless the list has its own padding; or `{options: [...], hdr_ext_len: N}` as is |
+//! | `routing`    | `{type: 2, home_address: X}` (segments left 1), or the wire form |
+//! | `fragment`, `ah`, `esp` | the wire form                                |
+//! | `icmpv6`     | `{<message>: {...}, code: N, checksum: N}`              |
+//! | `mh`         | `{<message>: {...}, options: [...], checksum, header_len, payload_proto}`; options aligned unless padded |
+//! | `payload`    | octets, hex                                             |
+//! | `tunnel`     | the encapsulated packet: the same keys, from `ipv6` on  |
+//!
+//! `layers` (the full wire form, every field exact) and `raw` (hex octets)
+//! are the last resorts for frames the keys cannot say.
+
+pub mod frame_spec;
+pub mod pattern;
+pub mod template;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::requirements::Role;
+use crate::yaml::{self, Diagnostic, Yaml};
+
+/// A JSON value in a case: any YAML, may hold `{variables}`.
+pub type Data = Value;
+
+/// One case file.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// Unique, dotted: `<role>.<area>.<behaviour>`, e.g.
+    /// `map.bu.ba-carries-rh2`.
+    pub id: String,
+    /// One line saying what is checked.
+    pub title: String,
+    /// More words, for `hmip6spec explain`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// IDs from `cases/requirements.yaml`; the first is the one a failed
+    /// expectation violates unless the step names its own.
+    pub requirements: Vec<String>,
+    /// The role of the IUT this case tests.
+    pub role: Role,
+    /// What the IUT must claim for the case to apply: PICS name -> the value
+    /// required, or a list of acceptable values. Otherwise NOT-APPLICABLE.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pics: BTreeMap<String, Data>,
+    pub topology: CaseTopology,
+    /// Case variables, evaluated in order; may use `{pixit.*}` and earlier
+    /// variables.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schemars(with = "BTreeMap<String, Data>")]
+    pub vars: serde_json::Map<String, Value>,
+    pub steps: Vec<Step>,
+}
+
+/// The links of the case and the emulated nodes on them.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseTopology {
+    /// Link names (interface names on both sides: at most 15 characters of
+    /// `[A-Za-z0-9_.-]`).
+    pub links: Vec<LinkDecl>,
+    /// Emulated nodes by name: `link`, `addresses`, `router`, `reflexes`,
+    /// ... (see the `topology::node` module); values may use variables.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schemars(with = "BTreeMap<String, Data>")]
+    pub nodes: serde_json::Map<String, Value>,
+}
+
+/// A link: its name, or its name with settings.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum LinkDecl {
+    Name(String),
+    Spec(LinkSettings),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSettings {
+    pub name: String,
+    /// MTU of both ends (default 1500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
+}
+
+impl LinkDecl {
+    pub fn name(&self) -> &str {
+        match self {
+            LinkDecl::Name(n) => n,
+            LinkDecl::Spec(s) => &s.name,
+        }
+    }
+
+    pub fn mtu(&self) -> Option<u32> {
+        match self {
+            LinkDecl::Name(_) => None,
+            LinkDecl::Spec(s) => s.mtu,
+        }
+    }
+}
+
+/// One step. Steps run in order; the first that fails ends the case.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Send a frame.
+    Send(Box<SendStep>),
+    /// A frame matching the pattern must arrive within the deadline.
+    Expect(Box<ExpectStep>),
+    /// No frame matching the pattern may arrive within the window.
+    ExpectNone(Box<ExpectStep>),
+    /// Ask the IUT for a profile action.
+    Action(ActionStep),
+    /// Let time pass (for timers under test: lifetimes, retransmissions).
+    Wait(WaitStep),
+    /// Run the steps `count` times; `{i}` is the iteration, from 0.
+    Repeat(RepeatStep),
+}
+
+impl Step {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Send(_) => "send",
+            Step::Expect(_) => "expect",
+            Step::ExpectNone(_) => "expect_none",
+            Step::Action(_) => "action",
+            Step::Wait(_) => "wait",
+            Step::Repeat(_) => "repeat",
+        }
+    }
+}
+
+/// The layers of an IPv6 packet in a frame description (see the module
+/// documentation). Values may use variables.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PacketSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hop_by_hop: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dest_opts: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragment: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ah: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub esp: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icmpv6: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mh: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<Box<PacketSpec>>,
+}
+
+/// `send`: a frame from an emulated node (or from the tester's own end of
+/// a link).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendStep {
+    /// The emulated node that sends it: its MAC is the Ethernet source and
+    /// the other nodes on the link hear it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The link (default: the `from` node's link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
+    /// Written as a comment on the frame in the capture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eth: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hop_by_hop: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dest_opts: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragment: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ah: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub esp: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icmpv6: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mh: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<Box<PacketSpec>>,
+    /// Cut the emitted frame to this many octets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncate: Option<Data>,
+    /// The whole frame in `wire`'s JSON form (instead of the keys above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<Data>>,
+    /// The whole frame as hex octets (instead of the keys above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+}
+
+/// What a failed `expect` means.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnTimeout {
+    /// The IUT violated the requirement (default).
+    #[default]
+    Fail,
+    /// A precondition did not hold (e.g. the IUT never registered): the
+    /// case says nothing about the requirement.
+    Inconclusive,
+}
+
+/// `expect` / `expect_none`: a pattern over the frames the IUT sends.
+/// Unnamed fields are "don't care". Each value is a literal (addresses
+/// compare as addresses, numbers as numbers), or an operator mapping:
+/// `{any: true}`, `absent`, `{present: true}`, `{one_of: [..]}`,
+/// `{not: ..}`, `{below: N}`, `{above: N}`, `{at_most: N}`, `{at_least: N}`,
+/// `{range: [lo, hi]}`, `{in_prefix: "2001:db8::/64"}`, `{bind: name}`
+/// (remember the observed value as `{name}`), `{exactly: [..]}` (a list in
+/// order); a list pattern matches a list containing a match for each item.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectStep {
+    /// The link to watch (default: every link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
+    /// The deadline (expect) or window (expect_none), e.g. "1s", "250ms",
+    /// or `{pixit.name}`; default the PIXIT `timeout` (2 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Data>,
+    /// The requirement a failure violates (default: the case's first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_timeout: Option<OnTimeout>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eth: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hop_by_hop: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dest_opts: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragment: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ah: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub esp: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icmpv6: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mh: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Data>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<Box<PacketSpec>>,
+}
+
+/// `action`: a profile action by name (`action: move`), or with arguments.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ActionStep {
+    Name(String),
+    WithArgs(ActionCall),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionCall {
+    pub name: String,
+    /// Values for the action's `{args.*}` placeholders; may use variables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, Data>,
+}
+
+impl ActionStep {
+    pub fn name(&self) -> &str {
+        match self {
+            ActionStep::Name(n) => n,
+            ActionStep::WithArgs(c) => &c.name,
+        }
+    }
+
+    pub fn args(&self) -> BTreeMap<String, Data> {
+        match self {
+            ActionStep::Name(_) => BTreeMap::new(),
+            ActionStep::WithArgs(c) => c.args.clone(),
+        }
+    }
+}
+
+/// `wait: 500ms` (or a variable).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct WaitStep(pub Data);
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatStep {
+    /// How many times (a number or a variable).
+    pub count: Data,
+    pub steps: Vec<Step>,
+}
+
+/// A case file, loaded: the model, its located tree and where it is.
+#[derive(Clone, Debug)]
+pub struct LoadedCase {
+    pub case: Case,
+    pub tree: Yaml,
+    pub path: PathBuf,
+}
+
+/// Reads and parses one case file (syntax and shape only; [`crate::lint`]
+/// checks the rest).
+pub fn load(path: &Path) -> Result<LoadedCase, Diagnostic> {
+    let (case, tree) = yaml::load::<Case>(path)?;
+    Ok(LoadedCase {
+        case,
+        tree,
+        path: path.to_path_buf(),
+    })
+}
+
+/// Every `*.yaml` under `dir` (recursively) except the catalogues, sorted.
+pub fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let p = entry?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") && d != dir {
+                // Files directly in `cases/` are catalogues
+                // (requirements.yaml, pics.yaml); cases live in role folders.
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
