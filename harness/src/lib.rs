@@ -4,9 +4,15 @@
 
 pub mod capture_file;
 pub mod case;
+pub mod coverage;
 pub mod doctor;
 pub mod dump;
+pub mod engine;
+pub mod lint;
+pub mod profile;
+pub mod report;
 pub mod requirements;
+pub mod suite;
 pub mod topology;
 pub mod verdict;
 pub mod yaml;

@@ -5,8 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use hmip6spec::requirements::Role;
 use hmip6spec::topology::rootless;
 use hmip6spec::{capture_file, doctor, dump};
+
+mod commands;
 
 /// Conformance test suite for Hierarchical Mobile IPv6 (RFC 4140).
 #[derive(Parser)]
@@ -39,11 +42,73 @@ enum Command {
         #[arg(long)]
         no_reexec: bool,
     },
+    /// Run cases against an IUT and write results.json, junit.xml,
+    /// summary.md and report.html under reports/<run-id>/ and one capture
+    /// per case under captures/<run-id>/. Exit status: 0 compliant,
+    /// 1 non-compliant, 2 the run itself failed.
+    Run(commands::RunArgs),
+    /// List the cases (with their requirements, and whether each applies to
+    /// a profile).
+    List {
+        #[command(flatten)]
+        select: commands::SelectArgs,
+        /// Show applicability for this profile.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+    },
+    /// Explain a requirement ID or a case ID in words.
+    Explain {
+        id: String,
+        #[arg(long, default_value = "cases")]
+        cases: PathBuf,
+    },
+    /// Which requirements the cases cover, which testable ones no case
+    /// covers, and which are untestable and why. Computed from the case
+    /// files. Exit status 1 if a testable requirement is uncovered.
+    Coverage {
+        #[arg(long, default_value = "cases")]
+        cases: PathBuf,
+        /// Only requirements binding this role.
+        #[arg(long)]
+        role: Option<Role>,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check case files and profiles: every error with file, line and
+    /// column. Exit status 1 if there is any.
+    Lint {
+        /// Profiles (or case files) to check besides the cases directory.
+        files: Vec<PathBuf>,
+        #[arg(long, default_value = "cases")]
+        cases: PathBuf,
+    },
+    /// Write the JSON Schemas of case and profile files (for editors).
+    Schema {
+        /// Where cases/schema.json goes.
+        #[arg(long, default_value = "cases/schema.json")]
+        cases_out: PathBuf,
+        #[arg(long, default_value = "profiles/schema.json")]
+        profiles_out: PathBuf,
+        /// Fail (exit 1) if the files differ from what would be written.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(args) => commands::run(args),
+        Command::List { select, profile } => commands::list(&select, profile.as_deref()),
+        Command::Explain { id, cases } => commands::explain(&id, &cases),
+        Command::Coverage { cases, role, json } => commands::coverage(&cases, role, json),
+        Command::Lint { files, cases } => commands::lint(&files, &cases),
+        Command::Schema {
+            cases_out,
+            profiles_out,
+            check,
+        } => commands::schema(&cases_out, &profiles_out, check),
         Command::Decode { file, json, check } => decode(&file, json, check),
         Command::Doctor { no_reexec } => {
             if !no_reexec {

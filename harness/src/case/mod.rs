@@ -288,7 +288,8 @@ pub struct ExpectStep {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Data>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tunnel: Option<Box<PacketSpec>>,
+    #[schemars(with = "Option<Data>")]
+    pub tunnel: Option<Data>,
 }
 
 /// `action`: a profile action by name (`action: move`), or with arguments.

@@ -213,16 +213,9 @@ fn operator(p: &Value, o: Option<&Value>, path: &str, out: &mut Outcome) {
         match k.as_str() {
             "bind" => {}
             "any" => {}
-            "absent" => {
-                if o.is_some() {
-                    fail(out, path, "absent".into(), o)
-                }
-            }
-            "present" => {
-                if o.is_none() {
-                    fail(out, path, "present".into(), o)
-                }
-            }
+            "absent" if o.is_some() => fail(out, path, "absent".into(), o),
+            "present" if o.is_none() => fail(out, path, "present".into(), o),
+            "absent" | "present" => {}
             "equals" => matches(arg, o, path, out),
             "one_of" => {
                 let alts = arg.as_array().cloned().unwrap_or_default();

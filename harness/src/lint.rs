@@ -1,0 +1,951 @@
+//! `hmip6spec lint`: everything about case and profile files that can be
+//! checked without running them, each problem at a file, line and column.
+//!
+//! Beyond the shape (unknown fields, wrong types, which loading already
+//! reports): unknown or misapplied requirement IDs, duplicate case IDs,
+//! links and nodes not in the topology, variables used before they are
+//! defined, PICS and PIXIT names not in `cases/pics.yaml`, unreachable
+//! steps, frame descriptions that cannot be built, pattern fields that no
+//! frame has, and profiles whose commands or actions are malformed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::case::frame_spec::{self, Defaults, FRAME_KEYS, PACKET_KEYS};
+use crate::case::pattern::{is_operator, OPERATORS};
+use crate::case::template::{as_duration, as_i64, references, references_in, Scope};
+use crate::case::{ExpectStep, LoadedCase, SendStep, Step};
+use crate::profile::{LoadedProfile, ParameterCatalogue};
+use crate::requirements::Catalogue;
+use crate::topology::check_ifname;
+use crate::topology::node::NodeSpec;
+use crate::yaml::{Diagnostic, Seg};
+use wire::MacAddr;
+
+/// What lint checks against.
+pub struct Catalogues<'a> {
+    pub requirements: &'a Catalogue,
+    pub parameters: &'a ParameterCatalogue,
+}
+
+fn key(k: &str) -> Seg {
+    Seg::Key(k.to_string())
+}
+
+fn with(base: &[Seg], more: &[Seg]) -> Vec<Seg> {
+    let mut p = base.to_vec();
+    p.extend_from_slice(more);
+    p
+}
+
+/// Names a case can use before any step runs, besides its own `vars` and
+/// nodes: the profile's, the IUT's link facts and the case's id.
+fn case_scope(lc: &LoadedCase, cats: &Catalogues) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for k in cats.parameters.pixit.keys() {
+        names.insert(format!("pixit.{k}"));
+    }
+    for k in cats.parameters.pics.keys() {
+        names.insert(format!("pics.{k}"));
+    }
+    names.insert("case.id".into());
+    for l in &lc.case.topology.links {
+        names.insert(format!("iut.{}.mac", l.name()));
+        names.insert(format!("iut.{}.link_local", l.name()));
+        names.insert(format!("if.{}", l.name()));
+    }
+    names
+}
+
+struct CaseLint<'a> {
+    lc: &'a LoadedCase,
+    cats: &'a Catalogues<'a>,
+    out: Vec<Diagnostic>,
+    defined: BTreeSet<String>,
+    links: BTreeSet<String>,
+    nodes: BTreeMap<String, Option<NodeSpec>>,
+    /// Field paths that occur in frames (from `wire::samples`), for pattern
+    /// keys.
+    vocabulary: &'a BTreeMap<String, BTreeSet<String>>,
+}
+
+impl CaseLint<'_> {
+    fn at(&mut self, path: &[Seg], key_pos: bool, message: impl Into<String>) {
+        let pos = self.lc.tree.locate(path, key_pos);
+        self.out.push(Diagnostic::new(&self.lc.path, pos, message));
+    }
+
+    /// Every reference in `v` (found at `path`) must be defined.
+    fn refs(&mut self, v: &Value, path: &[Seg], extra: &BTreeSet<String>) {
+        let mut found = Vec::new();
+        references_in(v, &mut Vec::new(), &mut found);
+        for (p, r) in found {
+            let full = with(path, &p);
+            match r {
+                Err(e) => self.at(&full, false, e),
+                Ok(r) => {
+                    if !self.defined.contains(&r.name) && !extra.contains(&r.name) {
+                        let hint;
+                        if let Some(rest) = r.name.strip_prefix("pixit.") {
+                            hint = format!(
+                                "; PIXIT names are listed in cases/pics.yaml ({rest:?} is not one)"
+                            );
+                        } else if r.name.starts_with("node.") {
+                            hint = "; nodes give `node.<name>.mac`, `.link_local` and `.address`"
+                                .into();
+                        } else {
+                            let near: Vec<&String> = self
+                                .defined
+                                .iter()
+                                .filter(|d| crate::requirements::edit_distance(d, &r.name) <= 2)
+                                .collect();
+                            if let Some(n) = near.first() {
+                                hint = format!("; did you mean `{{{n}}}`?");
+                            } else {
+                                hint = "; define it in `vars`, bind it with `{bind: name}` in an earlier expect, or use a profile value `{pixit.name}`".into();
+                            }
+                        }
+                        self.at(
+                            &full,
+                            false,
+                            format!("undefined variable `{{{}}}`{hint}", r.name),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_link(&mut self, name: &str, path: &[Seg]) {
+        if !self.links.contains(name) {
+            let known: Vec<&str> = self.links.iter().map(String::as_str).collect();
+            self.at(
+                path,
+                false,
+                format!(
+                    "link {name:?} is not in the topology; expected one of: {}",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+
+    fn run(&mut self) {
+        let case = &self.lc.case;
+        // Requirements.
+        if case.requirements.is_empty() {
+            self.at(
+                &[key("requirements")],
+                false,
+                "expected at least one requirement ID",
+            );
+        }
+        for (i, id) in case.requirements.iter().enumerate() {
+            let p = [key("requirements"), Seg::Index(i)];
+            match self.cats.requirements.get(id) {
+                None => {
+                    let near = self.cats.requirements.similar(id);
+                    let hint = if near.is_empty() {
+                        "; see cases/requirements.yaml".to_string()
+                    } else {
+                        format!("; did you mean {}?", near.join(" or "))
+                    };
+                    self.at(&p, false, format!("unknown requirement ID {id:?}{hint}"));
+                }
+                Some(r) => {
+                    if !r.roles.contains(&case.role) {
+                        let roles: Vec<&str> = r.roles.iter().map(|x| x.name()).collect();
+                        self.at(
+                            &p,
+                            false,
+                            format!(
+                                "{id} binds {}, but this case tests a {}",
+                                roles.join(" and "),
+                                case.role
+                            ),
+                        );
+                    }
+                    if !r.testable {
+                        self.at(
+                            &p,
+                            false,
+                            format!(
+                                "{id} is marked untestable in the catalogue ({}); a case cannot check it",
+                                r.untestable_because.clone().unwrap_or_default()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        // Case id shape.
+        let id_ok = !case.id.is_empty()
+            && case.id.starts_with(&format!("{}.", case.role))
+            && case
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+        if !id_ok {
+            self.at(
+                &[key("id")],
+                false,
+                format!(
+                    "case id {:?} should start with the role (`{}.`) and use lowercase letters, digits, `.` and `-`",
+                    case.id, case.role
+                ),
+            );
+        }
+        // PICS.
+        for name in case.pics.keys() {
+            if !self.cats.parameters.pics.contains_key(name) {
+                let known: Vec<&str> = self
+                    .cats
+                    .parameters
+                    .pics
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                self.at(
+                    &[key("pics"), key(name)],
+                    true,
+                    format!(
+                        "unknown PICS {name:?}; expected one of: {}",
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+        // Links.
+        let mut links = BTreeSet::new();
+        for (i, l) in case.topology.links.iter().enumerate() {
+            let p = [key("topology"), key("links"), Seg::Index(i)];
+            if let Err(e) = check_ifname(l.name()) {
+                self.at(&p, false, e);
+            }
+            if !links.insert(l.name().to_string()) {
+                self.at(&p, false, format!("link {:?} appears twice", l.name()));
+            }
+        }
+        if links.is_empty() {
+            self.at(
+                &[key("topology"), key("links")],
+                false,
+                "expected at least one link",
+            );
+        }
+        self.links = links;
+        self.defined = case_scope(self.lc, self.cats);
+        // Vars, in order.
+        for (name, v) in &case.vars {
+            let p = [key("vars"), key(name)];
+            self.refs(v, &p, &BTreeSet::new());
+            self.defined.insert(name.clone());
+        }
+        // Nodes: variables, links, shape (built with placeholders).
+        let node_names: Vec<String> = case.topology.nodes.keys().cloned().collect();
+        for name in &node_names {
+            let v = case.topology.nodes[name].clone();
+            let p = [key("topology"), key("nodes"), key(name)];
+            self.refs(&v, &p, &BTreeSet::new());
+            let resolved = self.placeholder_scope().resolve_with(&v, &mut placeholder);
+            let spec = match resolved {
+                Ok(mut r) => {
+                    if let Value::Object(m) = &mut r {
+                        m.insert("name".into(), json!(name));
+                    }
+                    match serde_path_to_error::deserialize::<_, NodeSpec>(r).map_err(|e| {
+                        let mut sub: Vec<Seg> = Vec::new();
+                        for s in e.path().iter() {
+                            match s {
+                                serde_path_to_error::Segment::Seq { index } => {
+                                    sub.push(Seg::Index(*index))
+                                }
+                                serde_path_to_error::Segment::Map { key } => {
+                                    sub.push(Seg::Key(key.clone()))
+                                }
+                                serde_path_to_error::Segment::Enum { variant } => {
+                                    sub.push(Seg::Key(variant.clone()))
+                                }
+                                serde_path_to_error::Segment::Unknown => {}
+                            }
+                        }
+                        let full = with(&p, &sub);
+                        let msg = e.inner().to_string();
+                        let key_pos = msg.starts_with("unknown field");
+                        Diagnostic::new(
+                            &self.lc.path,
+                            self.lc.tree.locate(&full, key_pos),
+                            format!("{}: {msg}", crate::yaml::path_text(&full)),
+                        )
+                    }) {
+                        Ok(s) => Some(s),
+                        Err(d) => {
+                            self.out.push(d);
+                            None
+                        }
+                    }
+                }
+                Err(_) => None,
+            };
+            if let Some(s) = &spec {
+                let l = s.link.clone();
+                self.check_link(&l, &with(&p, &[key("link")]));
+                for (j, itf) in s.interfaces.iter().enumerate() {
+                    let l = itf.link.clone();
+                    self.check_link(
+                        &l,
+                        &with(&p, &[key("interfaces"), Seg::Index(j), key("link")]),
+                    );
+                }
+            }
+            self.nodes.insert(name.clone(), spec);
+        }
+        for name in &node_names {
+            for f in ["mac", "link_local", "address"] {
+                self.defined.insert(format!("node.{name}.{f}"));
+            }
+        }
+        let steps = case.steps.clone();
+        if steps.is_empty() {
+            self.at(&[key("steps")], false, "expected at least one step");
+        }
+        self.steps(&steps, &[key("steps")], &BTreeSet::new());
+    }
+
+    fn placeholder_scope(&self) -> Scope {
+        let mut s = Scope::new();
+        for (k, doc) in &self.cats.parameters.pixit {
+            if let Some(v) = doc.example.clone().or_else(|| doc.default.clone()) {
+                s.set(format!("pixit.{k}"), v);
+            }
+        }
+        s
+    }
+
+    fn steps(&mut self, steps: &[Step], base: &[Seg], extra: &BTreeSet<String>) {
+        for (i, step) in steps.iter().enumerate() {
+            let p = with(base, &[Seg::Index(i), key(step.kind())]);
+            match step {
+                Step::Send(s) => self.send(s, &p, extra),
+                Step::Expect(e) | Step::ExpectNone(e) => {
+                    self.expect(e, &p, extra, matches!(step, Step::Expect(_)))
+                }
+                Step::Action(a) => {
+                    let v = serde_json::to_value(a.args()).unwrap_or(Value::Null);
+                    self.refs(&v, &with(&p, &[key("args")]), extra);
+                }
+                Step::Wait(w) => {
+                    self.refs(&w.0, &p, extra);
+                    if references_of(&w.0).is_empty() {
+                        if let Err(e) = as_duration(&w.0) {
+                            self.at(&p, false, format!("wait: {e}"));
+                        }
+                    }
+                }
+                Step::Repeat(r) => {
+                    let cp = with(&p, &[key("count")]);
+                    self.refs(&r.count, &cp, extra);
+                    let mut inner = extra.clone();
+                    inner.insert("i".into());
+                    match as_i64(&r.count) {
+                        Some(0) => self.at(&cp, false, "repeat count 0: its steps are unreachable"),
+                        Some(n) if n < 0 => self.at(&cp, false, "expected a count of at least 1"),
+                        None if references_of(&r.count).is_empty() => {
+                            self.at(&cp, false, "expected a count (a number) of at least 1")
+                        }
+                        _ => {}
+                    }
+                    if r.steps.is_empty() {
+                        self.at(
+                            &with(&p, &[key("steps")]),
+                            false,
+                            "expected at least one step to repeat",
+                        );
+                    }
+                    self.steps(&r.steps, &with(&p, &[key("steps")]), &inner);
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, s: &SendStep, p: &[Seg], extra: &BTreeSet<String>) {
+        if let Some(from) = &s.from {
+            if !self.nodes.contains_key(from) {
+                let known: Vec<&str> = self.nodes.keys().map(String::as_str).collect();
+                self.at(
+                    &with(p, &[key("from")]),
+                    false,
+                    format!(
+                        "no emulated node {from:?} in the topology; expected one of: {}",
+                        if known.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                );
+            }
+        }
+        match (&s.on, &s.from) {
+            (Some(on), _) => self.check_link(on, &with(p, &[key("on")])),
+            (None, None) => self.at(
+                p,
+                false,
+                "send needs `from` (an emulated node) or `on` (a link)",
+            ),
+            _ => {}
+        }
+        let mut desc = serde_json::to_value(s).unwrap_or(Value::Null);
+        if let Value::Object(m) = &mut desc {
+            for k in ["from", "on", "note"] {
+                m.remove(k);
+            }
+            let sugar = m
+                .keys()
+                .any(|k| k != "layers" && k != "raw" && k != "truncate");
+            if (m.contains_key("layers") || m.contains_key("raw")) && sugar {
+                self.at(
+                    p,
+                    false,
+                    "`layers` and `raw` replace the layer keys; use one form",
+                );
+            }
+        }
+        self.refs(&desc, p, extra);
+        let scope = self.placeholder_scope();
+        if let Ok(resolved) = scope.resolve_with(&desc, &mut placeholder) {
+            let d = Defaults {
+                src_mac: MacAddr([2, 0, 0, 0, 0, 1]),
+                unicast_dst_mac: MacAddr([2, 0, 0, 0, 0, 2]),
+            };
+            if let Err(e) = frame_spec::build(&resolved, &d) {
+                let full = with(p, &e.path);
+                let key_pos = e.message.starts_with("unknown field")
+                    || e.message.starts_with("unknown variant");
+                self.at(&full, key_pos, format!("cannot build this frame: {e}"));
+            }
+        }
+    }
+
+    fn expect(&mut self, e: &ExpectStep, p: &[Seg], extra: &BTreeSet<String>, binds: bool) {
+        if let Some(on) = &e.on {
+            self.check_link(on, &with(p, &[key("on")]));
+        }
+        if let Some(r) = &e.requirement {
+            if !self.lc.case.requirements.contains(r) {
+                self.at(
+                    &with(p, &[key("requirement")]),
+                    false,
+                    format!("{r} is not among the case's requirements; list it there too"),
+                );
+            }
+        }
+        if let Some(w) = &e.within {
+            self.refs(w, &with(p, &[key("within")]), extra);
+            if references_of(w).is_empty() {
+                match as_duration(w) {
+                    Err(m) => self.at(&with(p, &[key("within")]), false, m),
+                    Ok(d) if d.is_zero() => self.at(
+                        &with(p, &[key("within")]),
+                        false,
+                        "a deadline of 0 can never be met: the step is unreachable",
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        let mut pat = serde_json::to_value(e).unwrap_or(Value::Null);
+        if let Value::Object(m) = &mut pat {
+            for k in ["on", "within", "requirement", "on_timeout", "note"] {
+                m.remove(k);
+            }
+            if m.is_empty() {
+                self.at(
+                    p,
+                    false,
+                    "an empty pattern matches any frame; name the fields that matter",
+                );
+            }
+        }
+        self.refs(&pat, p, extra);
+        self.pattern_keys(&pat, p, "");
+        if binds {
+            let mut bound = Vec::new();
+            collect_binds(&pat, &mut bound);
+            for b in bound {
+                self.defined.insert(b);
+            }
+        } else {
+            let mut bound = Vec::new();
+            collect_binds(&pat, &mut bound);
+            if !bound.is_empty() {
+                self.at(
+                    p,
+                    false,
+                    "expect_none cannot bind variables: nothing it matches may arrive",
+                );
+            }
+        }
+    }
+
+    /// Pattern keys must be fields some frame has.
+    fn pattern_keys(&mut self, v: &Value, p: &[Seg], vocab_path: &str) {
+        let Value::Object(m) = v else {
+            if let Value::Array(items) = v {
+                for (i, item) in items.iter().enumerate() {
+                    self.pattern_keys(item, &with(p, &[Seg::Index(i)]), &format!("{vocab_path}[]"));
+                }
+            }
+            return;
+        };
+        if is_operator(v) {
+            for (k, arg) in m {
+                match k.as_str() {
+                    "equals" | "not" => self.pattern_keys(arg, &with(p, &[key(k)]), vocab_path),
+                    "one_of" | "exactly" => {
+                        if let Value::Array(items) = arg {
+                            for (i, item) in items.iter().enumerate() {
+                                let vp = if k == "exactly" {
+                                    format!("{vocab_path}[]")
+                                } else {
+                                    vocab_path.to_string()
+                                };
+                                self.pattern_keys(item, &with(p, &[key(k), Seg::Index(i)]), &vp);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            return;
+        }
+        let Some(allowed) = self.vocabulary.get(vocab_path) else {
+            return;
+        };
+        let allowed = allowed.clone();
+        for (k, sub) in m {
+            if !allowed.contains(k) {
+                let mut near: Vec<&String> = allowed
+                    .iter()
+                    .filter(|a| crate::requirements::edit_distance(a, k) <= 3)
+                    .collect();
+                near.truncate(3);
+                let hint = if near.is_empty() {
+                    let mut all: Vec<&String> = allowed.iter().collect();
+                    all.truncate(12);
+                    format!(
+                        "expected one of: {}",
+                        all.iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                } else {
+                    format!(
+                        "did you mean {}?",
+                        near.iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    )
+                };
+                let looks_op = OPERATORS
+                    .iter()
+                    .any(|o| crate::requirements::edit_distance(o, k) <= 2);
+                let extra_hint = if looks_op {
+                    format!(" (operators: {})", OPERATORS.join(", "))
+                } else {
+                    String::new()
+                };
+                self.at(
+                    &with(p, &[key(k)]),
+                    true,
+                    format!(
+                        "no frame has a field `{k}`{}; {hint}{extra_hint}",
+                        if vocab_path.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" in `{vocab_path}`")
+                        }
+                    ),
+                );
+                continue;
+            }
+            let vp = if vocab_path.is_empty() {
+                k.clone()
+            } else {
+                format!("{vocab_path}.{k}")
+            };
+            self.pattern_keys(sub, &with(p, &[key(k)]), &vp);
+        }
+    }
+}
+
+fn references_of(v: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    references_in(v, &mut Vec::new(), &mut found);
+    found
+        .into_iter()
+        .filter_map(|(_, r)| r.ok().map(|r| r.name))
+        .collect()
+}
+
+fn collect_binds(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(n)) = m.get("bind") {
+                out.push(n.clone());
+            }
+            for sub in m.values() {
+                collect_binds(sub, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_binds(i, out)),
+        _ => {}
+    }
+}
+
+/// A plausible value for a variable only known at run time, from the key
+/// that holds it (what `wire` expects there).
+fn placeholder(name: &str, key: &str) -> Option<Value> {
+    let n = name.rsplit('.').next().unwrap_or(name);
+    Some(match (n, key) {
+        ("mac", _) => json!("02:00:00:00:00:09"),
+        ("link_local", _) => json!("fe80::9"),
+        _ if key == "src"
+            || key == "dst"
+            || key.contains("address")
+            || key == "target"
+            || key == "prefix" =>
+        {
+            json!("2001:db8::9")
+        }
+        _ if key == "data" => json!("00"),
+        _ if key == "interval" => json!("1s"),
+        _ => json!(1),
+    })
+}
+
+/// Every field path that occurs in the views of `wire`'s sample frames:
+/// what a pattern can name. Paths are dotted, lists as `[]`, tunnels
+/// fold onto the outer packet (a tunnelled packet has the same fields).
+pub fn vocabulary() -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    fn walk(v: &Value, path: &str, out: &mut BTreeMap<String, BTreeSet<String>>) {
+        match v {
+            Value::Object(m) => {
+                let entry = out.entry(path.to_string()).or_default();
+                for k in m.keys() {
+                    entry.insert(k.clone());
+                }
+                for (k, sub) in m {
+                    if k == "tunnel" {
+                        walk(sub, path, out);
+                        // `tunnel` itself holds a packet: same fields.
+                        walk(sub, &join(path, "tunnel"), out);
+                    } else {
+                        walk(sub, &join(path, k), out);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for i in items {
+                    walk(i, &format!("{path}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn join(a: &str, b: &str) -> String {
+        if a.is_empty() {
+            b.to_string()
+        } else {
+            format!("{a}.{b}")
+        }
+    }
+    for s in wire::samples::all() {
+        let frame = wire::frame::Frame::decode(&s.frame.emit()).frame;
+        let v = frame_spec::view(&frame, &["RULE".to_string()]);
+        walk(&v, "", &mut out);
+        // Nested tunnels: every packet-level path also under tunnel.*
+    }
+    // The top level always allows every packet and frame key.
+    let top = out.entry(String::new()).or_default();
+    for k in PACKET_KEYS.iter().chain(FRAME_KEYS) {
+        top.insert((*k).to_string());
+    }
+    top.insert("trailer".into());
+    top.insert("findings".into());
+    let tunnel = out.entry("tunnel".into()).or_default();
+    for k in PACKET_KEYS {
+        tunnel.insert((*k).to_string());
+    }
+    // Tunnel contents at any depth share the outer vocabulary: copy the
+    // packet-level paths under `tunnel.`.
+    let packet_paths: Vec<(String, BTreeSet<String>)> = out
+        .iter()
+        .filter(|(k, _)| !k.is_empty() && !k.starts_with("tunnel"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (k, v) in packet_paths {
+        out.entry(format!("tunnel.{k}")).or_default().extend(v);
+    }
+    out
+}
+
+/// Lints cases (already loaded) against the catalogues; also finds
+/// duplicate case IDs.
+pub fn lint_cases(cases: &[LoadedCase], cats: &Catalogues) -> Vec<Diagnostic> {
+    let vocab = vocabulary();
+    let mut out = Vec::new();
+    let mut ids: BTreeMap<&str, &Path> = BTreeMap::new();
+    for lc in cases {
+        if let Some(first) = ids.insert(&lc.case.id, &lc.path) {
+            out.push(Diagnostic::new(
+                &lc.path,
+                lc.tree.locate(&[key("id")], false),
+                format!(
+                    "case id {:?} is also used by {}",
+                    lc.case.id,
+                    first.display()
+                ),
+            ));
+        }
+        let mut l = CaseLint {
+            lc,
+            cats,
+            out: Vec::new(),
+            defined: BTreeSet::new(),
+            links: BTreeSet::new(),
+            nodes: BTreeMap::new(),
+            vocabulary: &vocab,
+        };
+        l.run();
+        out.extend(l.out);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Lints a profile.
+pub fn lint_profile(lp: &LoadedProfile, cats: &Catalogues) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let at = |path: &[Seg], key_pos: bool| lp.tree.locate(path, key_pos);
+    let p = &lp.profile;
+    for name in p.pics.keys() {
+        if !cats.parameters.pics.contains_key(name) {
+            let known: Vec<&str> = cats.parameters.pics.keys().map(String::as_str).collect();
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&[key("pics"), key(name)], true),
+                format!(
+                    "unknown PICS {name:?}; expected one of: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    for (name, v) in &p.pixit {
+        match cats.parameters.pixit.get(name) {
+            None => {
+                let known: Vec<&str> = cats.parameters.pixit.keys().map(String::as_str).collect();
+                out.push(Diagnostic::new(
+                    &lp.path,
+                    at(&[key("pixit"), key(name)], true),
+                    format!(
+                        "unknown PIXIT {name:?}; expected one of: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            Some(doc) => {
+                if let Err(m) = check_type(&doc.kind, v) {
+                    out.push(Diagnostic::new(
+                        &lp.path,
+                        at(&[key("pixit"), key(name)], false),
+                        format!("pixit.{name}: {m}"),
+                    ));
+                }
+            }
+        }
+    }
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for k in cats.parameters.pixit.keys() {
+        names.insert(format!("pixit.{k}"));
+    }
+    for k in cats.parameters.pics.keys() {
+        names.insert(format!("pics.{k}"));
+    }
+    names.insert("case.id".into());
+    let check_text = |s: &str, path: Vec<Seg>, allow_args: bool, out: &mut Vec<Diagnostic>| {
+        match references(s) {
+            Err(e) => out.push(Diagnostic::new(&lp.path, lp.tree.locate(&path, false), e)),
+            Ok(refs) => {
+                for r in refs {
+                    let ok = names.contains(&r.name)
+                        || r.name.starts_with("if.")
+                        || (allow_args && r.name.starts_with("args."));
+                    if !ok {
+                        out.push(Diagnostic::new(
+                        &lp.path,
+                        lp.tree.locate(&path, false),
+                        format!(
+                            "undefined placeholder `{{{}}}`; expected `{{if.<link>}}`, `{{pixit.<name>}}`, `{{pics.<name>}}`, `{{case.id}}`{}",
+                            r.name,
+                            if allow_args { " or `{args.<name>}`" } else { "" }
+                        ),
+                    ));
+                    }
+                }
+            }
+        }
+    };
+    match (&p.launch, &p.attach) {
+        (None, None) => out.push(Diagnostic::new(
+            &lp.path,
+            at(&[], false),
+            "expected `launch` (start the IUT in a namespace) or `attach` (host interfaces)",
+        )),
+        (Some(_), Some(_)) => out.push(Diagnostic::new(
+            &lp.path,
+            at(&[key("attach")], true),
+            "`launch` and `attach` exclude each other; keep one",
+        )),
+        _ => {}
+    }
+    if let Some(l) = &p.launch {
+        match &l.command {
+            Some(cmd) => {
+                if cmd.is_empty() {
+                    out.push(Diagnostic::new(
+                        &lp.path,
+                        at(&[key("launch"), key("command")], false),
+                        "expected a command and its arguments",
+                    ));
+                }
+                for (i, a) in cmd.iter().enumerate() {
+                    check_text(
+                        a,
+                        vec![key("launch"), key("command"), Seg::Index(i)],
+                        false,
+                        &mut out,
+                    );
+                }
+            }
+            None => {
+                if !l.kernel_ipv6 {
+                    out.push(Diagnostic::new(
+                        &lp.path,
+                        at(&[key("launch")], true),
+                        "without `command` the IUT is the namespace's kernel, so `kernel_ipv6: true` is needed",
+                    ));
+                }
+                if l.ready.stdout_line.is_some() || l.ready.stderr_line.is_some() {
+                    out.push(Diagnostic::new(
+                        &lp.path,
+                        at(&[key("launch"), key("ready")], true),
+                        "a ready line needs a `command` to print it",
+                    ));
+                }
+            }
+        }
+        for (k, v) in &l.env {
+            check_text(v, vec![key("launch"), key("env"), key(k)], false, &mut out);
+        }
+        if let Some(w) = &l.ready.within {
+            if let Err(m) = as_duration(w) {
+                out.push(Diagnostic::new(
+                    &lp.path,
+                    at(&[key("launch"), key("ready"), key("within")], false),
+                    m,
+                ));
+            }
+        }
+        for (k, v) in &l.sysctls {
+            let ok_key = !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok_key {
+                out.push(Diagnostic::new(
+                    &lp.path,
+                    at(&[key("launch"), key("sysctls"), key(k)], true),
+                    format!("{k:?} is not a sysctl name under net/ipv6/conf/<link>/"),
+                ));
+            }
+            if v.is_object() || v.is_array() {
+                out.push(Diagnostic::new(
+                    &lp.path,
+                    at(&[key("launch"), key("sysctls"), key(k)], false),
+                    "expected a number or a string",
+                ));
+            }
+        }
+        if l.restart == crate::profile::Restart::PerRun {
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&[key("launch"), key("restart")], false),
+                "restart: per-run is not supported yet (every case gets a fresh IUT); remove it",
+            ));
+        }
+    }
+    if p.attach.is_some() {
+        out.push(Diagnostic::new(
+            &lp.path,
+            at(&[key("attach")], true),
+            "attached IUTs are not supported yet; use `launch`",
+        ));
+    }
+    for (name, a) in &p.actions {
+        if a.command.is_empty() {
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&[key("actions"), key(name), key("command")], false),
+                "expected a command and its arguments",
+            ));
+        }
+        for (i, s) in a.command.iter().enumerate() {
+            check_text(
+                s,
+                vec![key("actions"), key(name), key("command"), Seg::Index(i)],
+                true,
+                &mut out,
+            );
+        }
+        if let Some(w) = &a.within {
+            if let Err(m) = as_duration(w) {
+                out.push(Diagnostic::new(
+                    &lp.path,
+                    at(&[key("actions"), key(name), key("within")], false),
+                    m,
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn check_type(kind: &str, v: &Value) -> Result<(), String> {
+    let s = v.as_str();
+    match kind {
+        "bool" => v
+            .as_bool()
+            .map(|_| ())
+            .ok_or_else(|| format!("expected true or false, found {v}")),
+        "address" => s
+            .and_then(|s| s.parse::<std::net::Ipv6Addr>().ok())
+            .map(|_| ())
+            .ok_or_else(|| format!("expected an IPv6 address, found {v}")),
+        "prefix" => s
+            .and_then(|s| s.parse::<crate::topology::node::Ipv6Prefix>().ok())
+            .map(|_| ())
+            .ok_or_else(|| format!("expected an IPv6 prefix like \"2001:db8::/64\", found {v}")),
+        "duration" => as_duration(v).map(|_| ()),
+        "number" => v
+            .as_f64()
+            .map(|_| ())
+            .ok_or_else(|| format!("expected a number, found {v}")),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,235 @@
+//! IUT profiles (`profiles/*.yaml`, DESIGN.md "IUT profile"): what a vendor
+//! writes to put an implementation under test.
+//!
+//! ```yaml
+//! name: my-map
+//! role: map
+//! pics: {valid_onlink_prefixes: true}
+//! pixit:
+//!   map_address: 2001:db8:ffff::1
+//!   timeout: 1s
+//! launch:
+//!   command: [my-mapd, --access, "{if.access}", --core, "{if.core}"]
+//!   kernel_ipv6: false
+//!   ready: {stdout_line: ready, within: 2s}
+//! actions:
+//!   echo_request:
+//!     command: [ping, -c1, "{args.dst}"]
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::requirements::Role;
+use crate::yaml::{self, Diagnostic, Yaml};
+
+/// One profile file.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// A name for reports (default: the file name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The role the IUT plays: map, mn, ar, or host (an IPv6 node without
+    /// HMIPv6).
+    pub role: Role,
+    /// What the IUT claims to support (names in `cases/pics.yaml`).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schemars(with = "BTreeMap<String, Value>")]
+    pub pics: serde_json::Map<String, Value>,
+    /// Parameters the cases use as `{pixit.<name>}` (names in
+    /// `cases/pics.yaml`).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schemars(with = "BTreeMap<String, Value>")]
+    pub pixit: serde_json::Map<String, Value>,
+    /// Start the IUT in a namespace the harness makes (one per case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch: Option<Launch>,
+    /// Or use existing host interfaces wired to an external IUT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach: Option<Attach>,
+    /// Commands the cases may ask for (`action` steps).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub actions: BTreeMap<String, ActionSpec>,
+}
+
+/// How to start the IUT.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Launch {
+    /// The command and its arguments, run in the IUT's namespace. Placeholders:
+    /// `{if.<link>}` (interface names), `{pixit.*}`, `{pics.*}`,
+    /// `{case.id}`, `{case.dir}` (a scratch directory for this case).
+    /// Absent: the IUT is the namespace's own kernel (kernel_ipv6 must be
+    /// true), ready as soon as the links are.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_words"
+    )]
+    pub command: Option<Vec<String>>,
+    /// Environment variables for the command (placeholders allowed).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Whether the kernel's IPv6 runs on the IUT's links (default false:
+    /// the IUT does its own IPv6 on raw frames).
+    #[serde(default)]
+    pub kernel_ipv6: bool,
+    /// IPv6 sysctls for each IUT link, under `net/ipv6/conf/<link>/`
+    /// (e.g. `accept_ra: 2`), written before the link comes up.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, Value>")]
+    pub sysctls: BTreeMap<String, Value>,
+    /// How the harness knows the IUT is ready.
+    #[serde(default)]
+    pub ready: Ready,
+    /// `per-case` (default): a fresh IUT for every case, in its own
+    /// topology. `per-run`: one IUT, reused (cases then run one at a time).
+    #[serde(default)]
+    pub restart: Restart,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restart {
+    #[default]
+    PerCase,
+    PerRun,
+}
+
+/// Readiness: a line on stdout or stderr containing the text, within the
+/// deadline. With neither, ready once started.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ready {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout_line: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr_line: Option<String>,
+    /// Deadline, e.g. "2s" (default 5s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Value>")]
+    pub within: Option<Value>,
+}
+
+/// An external IUT on host interfaces.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attach {
+    /// Case link name -> host interface wired to the IUT.
+    pub interfaces: BTreeMap<String, String>,
+    /// The IUT's MAC on each link (for unicast frames to it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub macs: BTreeMap<String, String>,
+}
+
+/// A command a case can ask for.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionSpec {
+    /// Run in the IUT's namespace; placeholders as for `launch.command`
+    /// plus `{args.<name>}` from the step.
+    #[serde(deserialize_with = "words")]
+    pub command: Vec<String>,
+    /// Wait for the command to exit (default true); a non-zero exit is an
+    /// ERROR of the case. False: start it and go on.
+    #[serde(default = "yes")]
+    pub wait: bool,
+    /// Deadline when waiting (default 5s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Value>")]
+    pub within: Option<Value>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A command line: YAML reads `-6` or `5` as numbers, but they are words.
+fn words<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let items = Vec::<Value>::deserialize(d)?;
+    items
+        .into_iter()
+        .map(|v| match v {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a word of the command line, found {other}"
+            ))),
+        })
+        .collect()
+}
+
+fn opt_words<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    words(d).map(Some)
+}
+
+/// A profile file, loaded.
+#[derive(Clone, Debug)]
+pub struct LoadedProfile {
+    pub profile: Profile,
+    pub tree: Yaml,
+    pub path: PathBuf,
+}
+
+impl LoadedProfile {
+    pub fn name(&self) -> String {
+        self.profile.name.clone().unwrap_or_else(|| {
+            self.path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+    }
+}
+
+/// Reads and parses a profile (shape only; lint checks the rest).
+pub fn load(path: &Path) -> Result<LoadedProfile, Diagnostic> {
+    let (profile, tree) = yaml::load::<Profile>(path)?;
+    Ok(LoadedProfile {
+        profile,
+        tree,
+        path: path.to_path_buf(),
+    })
+}
+
+/// The catalogue of PICS and PIXIT names (`cases/pics.yaml`): what each
+/// means, its type, and for PIXITs an example and an optional default.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterCatalogue {
+    #[serde(default)]
+    pub pics: BTreeMap<String, ParameterDoc>,
+    #[serde(default)]
+    pub pixit: BTreeMap<String, ParameterDoc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterDoc {
+    pub description: String,
+    /// bool, address, prefix, duration, number, string, list.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Used when the profile does not give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Value>")]
+    pub default: Option<Value>,
+    /// A plausible value (lint builds frames with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Value>")]
+    pub example: Option<Value>,
+}
+
+impl ParameterCatalogue {
+    pub fn load(path: &Path) -> Result<(ParameterCatalogue, Yaml), Diagnostic> {
+        yaml::load(path)
+    }
+}

@@ -1,0 +1,184 @@
+//! The suite on disk: the catalogues and case files under a cases
+//! directory, loaded and checked together, and the selection a run makes
+//! (filters, shards).
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSetBuilder};
+
+use crate::case::{self, LoadedCase};
+use crate::lint::{self, Catalogues};
+use crate::profile::{self, LoadedProfile, ParameterCatalogue};
+use crate::requirements::{Catalogue, Gate, Level, Role};
+use crate::yaml::{Diagnostic, Pos};
+
+/// The catalogues and every case file, loaded.
+pub struct Suite {
+    pub dir: PathBuf,
+    pub catalogue: Catalogue,
+    pub parameters: ParameterCatalogue,
+    pub cases: Vec<LoadedCase>,
+}
+
+impl Suite {
+    /// Loads `dir/requirements.yaml`, `dir/pics.yaml` and every case under
+    /// `dir/<role>/`, then lints the cases. Any problem is returned, all of
+    /// them, located.
+    pub fn load(dir: &Path) -> Result<Suite, Vec<Diagnostic>> {
+        let mut diags = Vec::new();
+        let catalogue = match Catalogue::load(&dir.join("requirements.yaml")) {
+            Ok(c) => c,
+            Err(d) => {
+                diags.extend(d);
+                Catalogue::default()
+            }
+        };
+        let parameters = match ParameterCatalogue::load(&dir.join("pics.yaml")) {
+            Ok((p, _)) => p,
+            Err(d) => {
+                diags.push(d);
+                ParameterCatalogue::default()
+            }
+        };
+        let files = case::discover(dir).map_err(|e| {
+            vec![Diagnostic::new(
+                dir,
+                Pos::default(),
+                format!("cannot list the cases: {e}"),
+            )]
+        })?;
+        let mut cases = Vec::new();
+        for f in files {
+            match case::load(&f) {
+                Ok(c) => cases.push(c),
+                Err(d) => diags.push(d),
+            }
+        }
+        if diags.is_empty() {
+            diags.extend(lint::lint_cases(
+                &cases,
+                &Catalogues {
+                    requirements: &catalogue,
+                    parameters: &parameters,
+                },
+            ));
+        }
+        if diags.is_empty() {
+            Ok(Suite {
+                dir: dir.to_path_buf(),
+                catalogue,
+                parameters,
+                cases,
+            })
+        } else {
+            Err(diags)
+        }
+    }
+
+    /// Loads and lints a profile against this suite's catalogues.
+    pub fn load_profile(&self, path: &Path) -> Result<LoadedProfile, Vec<Diagnostic>> {
+        let lp = profile::load(path).map_err(|d| vec![d])?;
+        let d = lint::lint_profile(
+            &lp,
+            &Catalogues {
+                requirements: &self.catalogue,
+                parameters: &self.parameters,
+            },
+        );
+        if d.is_empty() {
+            Ok(lp)
+        } else {
+            Err(d)
+        }
+    }
+}
+
+/// Which cases a run takes.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub roles: Vec<Role>,
+    /// Globs over case IDs (`map.bu.*`).
+    pub ids: Vec<String>,
+    /// Requirement IDs (a case is taken if it cites one).
+    pub requirements: Vec<String>,
+    /// Keep cases citing a requirement of at least this strength:
+    /// MUST keeps mandatory ones, SHOULD adds advisory ones, MAY all.
+    pub level: Option<Gate>,
+    /// `(k, n)`: the k-th (1-based) of n shards.
+    pub shard: Option<(usize, usize)>,
+}
+
+/// Parses `K/N` (1 <= K <= N).
+pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("expected --shard K/N with 1 <= K <= N, found {s:?}");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let k: usize = k.trim().parse().map_err(|_| bad())?;
+    let n: usize = n.trim().parse().map_err(|_| bad())?;
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// Parses a level filter: MUST, SHOULD or MAY (any keyword of that
+/// strength works, e.g. "MUST NOT").
+pub fn parse_level(s: &str) -> Result<Gate, String> {
+    let l: Level = serde_json::from_value(serde_json::Value::String(s.to_uppercase()))
+        .map_err(|_| format!("expected a level: MUST, SHOULD or MAY; found {s:?}"))?;
+    Ok(l.gate())
+}
+
+impl Filter {
+    /// The cases this filter takes, in ID order; shards partition that
+    /// order round-robin, so every case lands in exactly one shard and the
+    /// shards stay balanced.
+    pub fn select<'a>(
+        &self,
+        cases: &'a [LoadedCase],
+        catalogue: &Catalogue,
+    ) -> Result<Vec<&'a LoadedCase>, String> {
+        let mut b = GlobSetBuilder::new();
+        for g in &self.ids {
+            b.add(Glob::new(g).map_err(|e| format!("bad case id pattern {g:?}: {e}"))?);
+        }
+        let globs = b.build().map_err(|e| e.to_string())?;
+        let mut out: Vec<&LoadedCase> = cases
+            .iter()
+            .filter(|c| self.roles.is_empty() || self.roles.contains(&c.case.role))
+            .filter(|c| self.ids.is_empty() || globs.is_match(&c.case.id))
+            .filter(|c| {
+                self.requirements.is_empty()
+                    || c.case
+                        .requirements
+                        .iter()
+                        .any(|r| self.requirements.contains(r))
+            })
+            .filter(|c| match self.level {
+                None => true,
+                Some(max) => c
+                    .case
+                    .requirements
+                    .iter()
+                    .filter_map(|r| catalogue.get(r))
+                    .any(|r| r.level.gate() <= max),
+            })
+            .collect();
+        out.sort_by(|a, b| a.case.id.cmp(&b.case.id));
+        if let Some((k, n)) = self.shard {
+            out = out
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| i % n == k - 1)
+                .map(|(_, c)| c)
+                .collect();
+        }
+        Ok(out)
+    }
+}
+
+/// Prints diagnostics one per line, as compilers do.
+pub fn print_diagnostics(diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{d}");
+    }
+}
