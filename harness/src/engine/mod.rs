@@ -365,6 +365,10 @@ async fn run_in_topology(
     if let Some(mut child) = exec.iut.take() {
         let exited = child.try_wait().ok().flatten();
         if let Some(st) = exited {
+            // Exited: let the readers drain its pipes (EOF is near).
+            let _ = child
+                .wait_until(Instant::now() + Duration::from_millis(500))
+                .await;
             if stop.as_ref().is_none_or(|s| s.verdict != Verdict::Error) {
                 stop = Some(Stop::error(format!(
                     "the IUT exited during the case ({st})"
@@ -485,7 +489,14 @@ impl Exec<'_> {
                 .wait_for_line(stream, deadline, |l| l.contains(text.as_str()))
                 .await;
             if line.is_none() {
-                let exited = child.try_wait().ok().flatten();
+                // The stream ended or the deadline passed. If the process
+                // is exiting, wait (event-driven, briefly) for its status
+                // and the rest of its stderr, so the reason is exact.
+                let exited = child
+                    .wait_until(Instant::now() + Duration::from_millis(500))
+                    .await
+                    .ok()
+                    .flatten();
                 let why = match exited {
                     Some(st) => {
                         format!("the IUT exited ({st}) before printing its ready line {text:?}")

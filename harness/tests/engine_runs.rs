@@ -1,0 +1,248 @@
+//! The engine end to end, as root: the Linux-host cases against the Linux
+//! kernel (every one PASSes), against a kernel that ignores RAs (the cases
+//! that need an address FAIL citing their requirement, those whose
+//! precondition fails are INCONCLUSIVE), and against IUTs whose launch
+//! misbehaves (ERROR with the reason, and the other cases still run).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::kernel::{note, require_ping};
+use hmip6spec::engine::{run_cases, Context, RunOptions};
+use hmip6spec::profile::LoadedProfile;
+use hmip6spec::suite::{Filter, Suite};
+use hmip6spec::topology::testing::require_root;
+use hmip6spec::verdict::{CaseResult, Summary, Verdict};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn suite() -> Suite {
+    match Suite::load(&repo().join("cases")) {
+        Ok(s) => s,
+        Err(d) => panic!("the cases do not lint: {d:?}"),
+    }
+}
+
+/// The linux-host profile with `edit` applied to its text.
+fn profile(
+    suite: &Suite,
+    dir: &Path,
+    name: &str,
+    edit: impl Fn(String) -> String,
+) -> LoadedProfile {
+    let text = std::fs::read_to_string(repo().join("profiles/linux-host.yaml")).unwrap();
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, edit(text)).unwrap();
+    match suite.load_profile(&path) {
+        Ok(p) => p,
+        Err(d) => panic!("profile {name}: {d:?}"),
+    }
+}
+
+fn run(suite: &Suite, profile: LoadedProfile, dir: &Path, ids: &[&str]) -> Vec<CaseResult> {
+    let filter = Filter {
+        ids: ids.iter().map(|s| s.to_string()).collect(),
+        ..Filter::default()
+    };
+    let cases: Vec<_> = filter
+        .select(&suite.cases, &suite.catalogue)
+        .unwrap()
+        .into_iter()
+        .cloned()
+        .collect();
+    assert!(!cases.is_empty());
+    let ctx = Arc::new(Context {
+        profile,
+        catalogue: suite.catalogue.clone(),
+        parameters: suite.parameters.clone(),
+        captures_dir: dir.to_path_buf(),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(run_cases(cases, ctx, RunOptions { jobs: 4 }, |_| {}))
+}
+
+fn verdict_of<'a>(rs: &'a [CaseResult], id: &str) -> &'a CaseResult {
+    rs.iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("no result for {id}"))
+}
+
+#[test]
+fn linux_kernel_passes_every_host_case() {
+    if !require_root("linux_kernel_passes_every_host_case")
+        || !require_ping("linux_kernel_passes_every_host_case")
+    {
+        return;
+    }
+    let s = suite();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = profile(&s, tmp.path(), "linux-host", |t| t);
+    let rs = run(&s, p, tmp.path(), &["host.*"]);
+    for r in &rs {
+        note(&format!(
+            "{} {} ({} ms): {}",
+            r.verdict, r.id, r.duration_ms, r.reason
+        ));
+        assert_eq!(
+            r.verdict,
+            Verdict::Pass,
+            "{}: {} {:?}",
+            r.id,
+            r.reason,
+            r.diff
+        );
+        // Each case leaves a capture with its frames.
+        let cap = r.capture.as_ref().expect("capture");
+        assert!(
+            std::fs::metadata(cap).unwrap().len() > 100,
+            "{}",
+            cap.display()
+        );
+    }
+    assert_eq!(rs.len(), 4);
+    assert_eq!(Summary::of(&rs, true).exit_code(), 0);
+}
+
+#[test]
+fn kernel_ignoring_ras_fails_with_the_requirement() {
+    if !require_root("kernel_ignoring_ras_fails_with_the_requirement")
+        || !require_ping("kernel_ignoring_ras_fails_with_the_requirement")
+    {
+        return;
+    }
+    let s = suite();
+    let tmp = tempfile::tempdir().unwrap();
+    // A host that does not process RAs at all: it forms no address.
+    let p = profile(&s, tmp.path(), "no-ra", |t| {
+        t.replace("accept_ra: 2", "accept_ra: 0")
+    });
+    let rs = run(&s, p, tmp.path(), &["host.*"]);
+    let fail = verdict_of(&rs, "host.map-option.ignored-autoconfigures");
+    assert_eq!(fail.verdict, Verdict::Fail, "{}", fail.reason);
+    assert_eq!(
+        fail.violated.as_deref(),
+        Some("RFC4861-6.1.2-RA-IGNORE-UNRECOGNIZED")
+    );
+    assert!(
+        fail.diff
+            .iter()
+            .any(|d| d.field == "icmpv6.neighbor_solicit.target" || d.field == "(frame)"),
+        "{:?}",
+        fail.diff
+    );
+    assert_eq!(
+        verdict_of(&rs, "host.map-option.odd-values-ignored").verdict,
+        Verdict::Fail
+    );
+    // Preconditions that did not hold: INCONCLUSIVE, not FAIL.
+    let inc = verdict_of(&rs, "host.map-option.plain-ipv6");
+    assert_eq!(inc.verdict, Verdict::Inconclusive, "{}", inc.reason);
+    let inc = verdict_of(&rs, "host.map-option.length-zero-discards-ra");
+    assert_eq!(inc.verdict, Verdict::Inconclusive, "{}", inc.reason);
+    assert_eq!(Summary::of(&rs, false).exit_code(), 1);
+}
+
+#[test]
+fn a_misbehaving_launch_is_an_error_and_the_run_goes_on() {
+    if !require_root("a_misbehaving_launch_is_an_error_and_the_run_goes_on") {
+        return;
+    }
+    let s = suite();
+    let tmp = tempfile::tempdir().unwrap();
+    let with_command = |cmd: &'static str, ready: &'static str| {
+        move |t: String| {
+            t.replace(
+                "  # No command: the IUT is the kernel of the IUT namespace itself.\n",
+                &format!("  command: [sh, -c, {cmd:?}]\n  ready: {ready}\n"),
+            )
+        }
+    };
+    let ids = [
+        "host.map-option.ignored-autoconfigures",
+        "host.map-option.odd-values-ignored",
+    ];
+    // Exits at once, before its ready line.
+    let p = profile(
+        &s,
+        tmp.path(),
+        "exits",
+        with_command("echo boom >&2; exit 3", "{stdout_line: ready, within: 2s}"),
+    );
+    let rs = run(&s, p, tmp.path(), &ids);
+    assert_eq!(rs.len(), 2, "every case still runs");
+    for r in &rs {
+        assert_eq!(r.verdict, Verdict::Error, "{}", r.reason);
+        assert!(r.reason.contains("exited"), "{}", r.reason);
+        assert!(
+            r.reason.contains("boom"),
+            "stderr in the reason: {}",
+            r.reason
+        );
+    }
+    // Never ready.
+    let p = profile(
+        &s,
+        tmp.path(),
+        "never-ready",
+        with_command("sleep 30", "{stdout_line: ready, within: 300ms}"),
+    );
+    let rs = run(&s, p, tmp.path(), &ids);
+    assert_eq!(rs.len(), 2);
+    for r in &rs {
+        assert_eq!(r.verdict, Verdict::Error, "{}", r.reason);
+        assert!(
+            r.reason.contains("did not print its ready line"),
+            "{}",
+            r.reason
+        );
+        assert!(
+            r.duration_ms < 5000,
+            "the deadline holds: {} ms",
+            r.duration_ms
+        );
+    }
+    // Ready, then dies during the case (which lasts over 3 s).
+    let p = profile(
+        &s,
+        tmp.path(),
+        "dies",
+        with_command(
+            "echo ready; sleep 0.3; echo dying >&2; exit 1",
+            "{stdout_line: ready, within: 2s}",
+        ),
+    );
+    let rs = run(
+        &s,
+        p,
+        tmp.path(),
+        &["host.map-option.length-zero-discards-ra"],
+    );
+    assert_eq!(rs.len(), 1);
+    for r in &rs {
+        assert_eq!(r.verdict, Verdict::Error, "{}", r.reason);
+        assert!(r.reason.contains("exited during the case"), "{}", r.reason);
+        assert!(
+            r.iut_stderr.as_deref().unwrap_or("").contains("dying"),
+            "{:?}",
+            r.iut_stderr
+        );
+    }
+    // Hangs: ready, then does nothing (the kernel still is the IUT's
+    // stack): the case runs to its verdict and the process is killed.
+    let p = profile(
+        &s,
+        tmp.path(),
+        "hangs",
+        with_command("echo ready; exec sleep 60", "{stdout_line: ready}"),
+    );
+    let rs = run(&s, p, tmp.path(), &ids[..1]);
+    assert_eq!(rs[0].verdict, Verdict::Pass, "{}", rs[0].reason);
+    assert_eq!(Summary::of(&rs, false).exit_code(), 0);
+}
