@@ -5,6 +5,7 @@
 pub mod capture_file;
 pub mod doctor;
 pub mod dump;
+pub mod report;
 pub mod requirements;
 pub mod topology;
 pub mod verdict;
