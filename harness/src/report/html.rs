@@ -7,7 +7,7 @@
 //! The page is the template `report.html.j2` rendered by minijinja with
 //! HTML autoescape on: every string from a case, a profile, the catalogue
 //! or the IUT reaches the page escaped. Everything the template needs is
-//! computed here into a plain view model ([`Page`]), including the ladder's
+//! computed here into a plain view model (`Page`), including the ladder's
 //! geometry, so the template only lays it out.
 
 use std::collections::{BTreeMap, BTreeSet};
