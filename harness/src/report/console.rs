@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::verdict::{CaseResult, RunResults, StepStatus, Verdict};
 
-use super::{diff_table, format_ms, one_line, plural, Conclusion};
+use super::{diff_table, format_ms, one_line, plural, violated_id, Conclusion};
 
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
@@ -81,14 +81,11 @@ fn verdict_cell(v: Verdict, color: bool) -> String {
 }
 
 /// `RFC4140-6.2-BA-RH2 (MUST)`, from what a FAIL carries.
+/// Plain level keyword only: a case line does not know whether the run is
+/// strict; the summary says which FAILs gate.
 fn violated(c: &CaseResult) -> String {
-    let req = match &c.violated {
-        Some(v) => v.clone(),
-        None if c.requirements.is_empty() => "no requirement named".into(),
-        None => c.requirements.join(", "),
-    };
     let level = c.level.map_or("level unknown", |l| l.keyword());
-    format!("{req} ({level})")
+    format!("{} ({level})", violated_id(c))
 }
 
 fn first_line(s: &str) -> &str {

@@ -7,7 +7,7 @@
 //! The page is the template `report.html.j2` rendered by minijinja with
 //! HTML autoescape on: every string from a case, a profile, the catalogue
 //! or the IUT reaches the page escaped. Everything the template needs is
-//! computed here into a plain view model ([`Page`]), including the ladder's
+//! computed here into a plain view model (`Page`), including the ladder's
 //! geometry, so the template only lays it out.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -222,6 +222,24 @@ fn anchor(prefix: &str, id: &str) -> String {
     format!("{prefix}-{safe}")
 }
 
+/// A command line as a shell would take it back: arguments with spaces or
+/// quotes in single quotes.
+fn shell_words(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@%{}".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn json_text(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
@@ -239,7 +257,7 @@ fn page(r: &RunResults, catalogue: Option<&Catalogue>, dir: &Path) -> Page {
         ("Duration", format_ms(r.duration_ms)),
         ("Tool", format!("{} {}", r.tool, r.tool_version)),
         ("Host", format!("{} (kernel {})", r.hostname, r.kernel)),
-        ("Command", r.command.join(" ")),
+        ("Command", shell_words(&r.command)),
         ("Jobs", r.jobs.to_string()),
         (
             "Mode",
@@ -255,6 +273,10 @@ fn page(r: &RunResults, catalogue: Option<&Catalogue>, dir: &Path) -> Page {
     if let Some(shard) = &r.shard {
         run.push(("Shard", shard.clone()));
     }
+    let (coverage_line, not_covered) = match catalogue.map(|cat| coverage(r, cat)) {
+        Some((line, list)) => (Some(line), list),
+        None => (None, Vec::new()),
+    };
     let kv = |m: &serde_json::Map<String, serde_json::Value>| {
         m.iter().map(|(k, v)| (k.clone(), json_text(v))).collect()
     };
@@ -295,8 +317,8 @@ fn page(r: &RunResults, catalogue: Option<&Catalogue>, dir: &Path) -> Page {
         total: s.total,
         matrix: matrix(r, catalogue),
         has_catalogue: catalogue.is_some(),
-        coverage: catalogue.map(|cat| coverage(r, cat).0),
-        not_covered: catalogue.map(|cat| coverage(r, cat).1).unwrap_or_default(),
+        coverage: coverage_line,
+        not_covered,
         cases: r
             .cases
             .iter()
@@ -517,8 +539,10 @@ const LADDER_TOP: i64 = 46;
 const LADDER_ROW: i64 = 34;
 const LADDER_FIRST_X: i64 = 130;
 const LADDER_LINK_GAP: i64 = 160;
-const LADDER_IUT_GAP: i64 = 430;
-const LADDER_CHAR_PX: i64 = 7;
+const LADDER_IUT_GAP: i64 = 460;
+/// The width of a character of the 12px monospace labels, in tenths of a
+/// px (a little more than most fonts' 7.2, so labels never overrun).
+const LADDER_CHAR_TENTHS_PX: i64 = 76;
 
 fn truncate(s: &str, max_chars: usize) -> String {
     let s = one_line(s);
@@ -614,17 +638,21 @@ fn ladder(c: &CaseResult) -> Option<Ladder> {
                 StepStatus::Skipped => "(skipped) ",
             };
             let text = format!("{prefix}{} {}: {}", s.step, s.kind, s.summary);
+            // Labels stay left of the IUT's lifeline, except beside a dot
+            // on it (actions), where the diagram grows to the right.
             let (label_x, room) = match (&arrow_, dot) {
                 (Some((x1, x2, _)), _) => {
                     let left = *x1.min(x2);
                     (left + 8, (x1 - x2).abs() - 16)
                 }
-                (None, Some(x)) => (x + 10, LADDER_IUT_GAP - 20),
-                (None, None) => (tx + 10, LADDER_IUT_GAP - 20),
+                (None, Some(x)) if x == iut_x => (x + 10, LADDER_IUT_GAP),
+                (None, Some(x)) => (x + 10, iut_x - x - 18),
+                (None, None) => (tx + 10, iut_x - tx - 18),
             };
-            let max_chars = (room / LADDER_CHAR_PX).max(12) as usize;
+            let max_chars = (room * 10 / LADDER_CHAR_TENTHS_PX).max(12) as usize;
             let label = truncate(&text, max_chars);
-            label_room = label_room.max(label_x + label.chars().count() as i64 * LADDER_CHAR_PX);
+            label_room =
+                label_room.max(label_x + label.chars().count() as i64 * LADDER_CHAR_TENTHS_PX / 10);
             LadderRow {
                 y,
                 class: status_name(s.status),
@@ -737,6 +765,15 @@ mod tests {
         assert!(a.contains("<pre class=\"stderr\">hmip6-ref: map: bind access0: Address already in use (os error 98)\nhmip6-ref: giving up\n</pre>"), "{a}");
         assert!(!a.contains("<svg"));
         assert!(a.contains("&quot;ready&quot;"));
+    }
+
+    #[test]
+    fn command_line_is_quoted() {
+        let args = ["hmip6spec", "run", "--only", "map.*", "it's", ""].map(String::from);
+        assert_eq!(
+            shell_words(&args),
+            "hmip6spec run --only 'map.*' 'it'\\''s' ''"
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `results.json`: the machine-readable truth of a run (DESIGN.md,
-//! "Evidence and reports"). Every other report is a rendering of it, and
-//! `hmip6spec` can re-render reports from it alone.
+//! "Evidence and reports"). Every other report is a rendering of it: the
+//! [`RunResults`] that [`read_results`] returns is all the reporters need
+//! (the HTML report also takes the requirements catalogue when it is at
+//! hand).
 //!
 //! # Format
 //!

@@ -163,12 +163,17 @@ pub(crate) fn level_label(c: &CaseResult, strict: bool) -> String {
 /// `RFC4140-6.2-BA-RH2 (MUST)`. Falls back to the case's requirements when
 /// the engine did not name one.
 pub(crate) fn violated_label(c: &CaseResult, strict: bool) -> String {
-    let req = match &c.violated {
+    format!("{} ({})", violated_id(c), level_label(c, strict))
+}
+
+/// The requirement a FAIL violated, or the case's requirements when the
+/// engine did not name one.
+pub(crate) fn violated_id(c: &CaseResult) -> String {
+    match &c.violated {
         Some(v) => v.clone(),
         None if c.requirements.is_empty() => "no requirement named".to_string(),
         None => c.requirements.join(", "),
-    };
-    format!("{req} ({})", level_label(c, strict))
+    }
 }
 
 /// The prefix a non-gating FAIL's message carries (`SHOULD (non-gating): `)
@@ -233,7 +238,7 @@ pub(crate) fn diff_table(diff: &[FieldDiff], indent: &str) -> String {
     out
 }
 
-/// The cases of a run with the given role order: the roles present, in
+/// The roles of a run's cases, each once, in
 /// [`crate::requirements::Role::ALL`] order.
 pub(crate) fn roles_present(r: &RunResults) -> Vec<crate::requirements::Role> {
     crate::requirements::Role::ALL
