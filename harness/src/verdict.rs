@@ -259,3 +259,106 @@ pub struct RunResults {
     /// Where the captures of this run are.
     pub captures_dir: PathBuf,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(verdict: Verdict, level: Option<Level>) -> CaseResult {
+        CaseResult {
+            id: "map.x".into(),
+            title: String::new(),
+            role: Role::Map,
+            file: PathBuf::new(),
+            requirements: vec![],
+            verdict,
+            violated: level.map(|_| "RFC4140-6.2-BA-RH2".into()),
+            level,
+            reason: String::new(),
+            diff: vec![],
+            steps: vec![],
+            iut_stderr: None,
+            capture: None,
+            duration_ms: 0,
+        }
+    }
+
+    #[test]
+    fn fail_is_never_hidden_by_a_pass_and_error_beats_all() {
+        assert_eq!(Verdict::Pass.worst(Verdict::Fail), Verdict::Fail);
+        assert_eq!(Verdict::Fail.worst(Verdict::Pass), Verdict::Fail);
+        assert_eq!(Verdict::Fail.worst(Verdict::Inconclusive), Verdict::Fail);
+        assert_eq!(
+            Verdict::Inconclusive.worst(Verdict::Pass),
+            Verdict::Inconclusive
+        );
+        assert_eq!(Verdict::Fail.worst(Verdict::Error), Verdict::Error);
+        assert_eq!(Verdict::NotApplicable.worst(Verdict::Pass), Verdict::Pass);
+        let all = Verdict::ALL
+            .iter()
+            .fold(Verdict::NotApplicable, |a, b| a.worst(*b));
+        assert_eq!(all, Verdict::Error);
+    }
+
+    #[test]
+    fn levels_gate_as_designed() {
+        let must = [
+            case(Verdict::Pass, None),
+            case(Verdict::Fail, Some(Level::MustNot)),
+        ];
+        let s = Summary::of(&must, false);
+        assert_eq!(
+            (s.fail_mandatory, s.gating_fails, s.compliant, s.exit_code()),
+            (1, 1, false, 1)
+        );
+        let should = [
+            case(Verdict::Pass, None),
+            case(Verdict::Fail, Some(Level::Should)),
+        ];
+        let s = Summary::of(&should, false);
+        assert_eq!(
+            (s.fail_advisory, s.gating_fails, s.compliant, s.exit_code()),
+            (1, 0, true, 0)
+        );
+        let s = Summary::of(&should, true);
+        assert_eq!((s.gating_fails, s.compliant, s.exit_code()), (1, false, 1));
+        let may = [case(Verdict::Fail, Some(Level::May))];
+        assert_eq!(Summary::of(&may, true).exit_code(), 0);
+    }
+
+    #[test]
+    fn errors_make_the_run_fail_unless_non_compliance_is_shown() {
+        let e = [case(Verdict::Pass, None), case(Verdict::Error, None)];
+        let s = Summary::of(&e, false);
+        assert_eq!((s.error, s.compliant, s.exit_code()), (1, false, 2));
+        let both = [
+            case(Verdict::Error, None),
+            case(Verdict::Fail, Some(Level::Must)),
+        ];
+        assert_eq!(Summary::of(&both, false).exit_code(), 1);
+        let quiet = [
+            case(Verdict::Inconclusive, None),
+            case(Verdict::NotApplicable, None),
+        ];
+        let s = Summary::of(&quiet, false);
+        assert_eq!((s.inconclusive, s.not_applicable, s.exit_code()), (1, 1, 0));
+    }
+
+    #[test]
+    fn verdicts_serialise_as_the_design_names_them() {
+        let names: Vec<String> = Verdict::ALL
+            .iter()
+            .map(|v| serde_json::to_string(v).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "\"PASS\"",
+                "\"FAIL\"",
+                "\"INCONCLUSIVE\"",
+                "\"NOT-APPLICABLE\"",
+                "\"ERROR\""
+            ]
+        );
+    }
+}

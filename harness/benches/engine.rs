@@ -1,0 +1,167 @@
+//! What a case costs beyond its own protocol timers, and how much running
+//! cases in parallel saves (issue [3], "Performance"). Needs root.
+//!
+//! `cargo bench -p hmip6spec --bench engine` prints:
+//! - the per-case overhead (topology build, emulated nodes, IUT launch to
+//!   ready, teardown), median of many runs of a case whose only step sends
+//!   one frame, for the kernel as IUT and for a launched IUT process;
+//! - the wall time of the whole case corpus against profiles/linux-host.yaml
+//!   at -j1 and at the default -j (the number of CPUs), median of 5 runs.
+//!
+//! A plain binary (harness = false), not criterion: one iteration is a
+//! whole topology, and the numbers wanted are medians of wall times.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hmip6spec::case::LoadedCase;
+use hmip6spec::engine::{run_cases, Context, RunOptions};
+use hmip6spec::profile::LoadedProfile;
+use hmip6spec::suite::Suite;
+use hmip6spec::verdict::Verdict;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A case whose one step sends an echo request: everything else it costs is
+/// overhead.
+const TRIVIAL_CASE: &str = r#"
+id: host.bench.trivial
+title: one frame, to measure the engine's overhead
+requirements: [RFC4861-6.1.2-RA-IGNORE-UNRECOGNIZED]
+role: host
+topology:
+  links: [access]
+  nodes:
+    ar: {link: access, router: true}
+steps:
+  - send:
+      from: ar
+      ipv6: {src: "{node.ar.link_local}", dst: "ff02::1"}
+      icmpv6: {echo_request: {ident: 1, seq: 1}}
+"#;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn profile(
+    suite: &Suite,
+    dir: &Path,
+    name: &str,
+    edit: impl Fn(String) -> String,
+) -> LoadedProfile {
+    let text = std::fs::read_to_string(repo().join("profiles/linux-host.yaml")).unwrap();
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, edit(text)).unwrap();
+    suite
+        .load_profile(&path)
+        .unwrap_or_else(|d| panic!("{d:?}"))
+}
+
+fn context(suite: &Suite, profile: LoadedProfile, dir: &Path) -> Arc<Context> {
+    Arc::new(Context {
+        profile,
+        catalogue: suite.catalogue.clone(),
+        parameters: suite.parameters.clone(),
+        captures_dir: dir.to_path_buf(),
+    })
+}
+
+fn main() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("engine bench: skipped: needs root (network namespaces)");
+        return;
+    }
+    let suite = Suite::load(&repo().join("cases")).unwrap_or_else(|d| panic!("{d:?}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let case_path = tmp.path().join("host/trivial.yaml");
+    std::fs::create_dir_all(case_path.parent().unwrap()).unwrap();
+    std::fs::write(&case_path, TRIVIAL_CASE).unwrap();
+    let trivial: LoadedCase = hmip6spec::case::load(&case_path).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let kernel = context(
+        &suite,
+        profile(&suite, tmp.path(), "kernel", |t| t),
+        tmp.path(),
+    );
+    let launched = context(
+        &suite,
+        profile(&suite, tmp.path(), "launched", |t| {
+            t.replace(
+                "  # No command: the IUT is the kernel of the IUT namespace itself.\n",
+                "  command: [sh, -c, \"echo ready; exec sleep 600\"]\n  ready: {stdout_line: ready}\n",
+            )
+        }),
+        tmp.path(),
+    );
+    for (what, ctx) in [("kernel IUT", &kernel), ("launched IUT", &launched)] {
+        let mut times = Vec::new();
+        // Warm-up, then measured runs.
+        for i in 0..35 {
+            let t = Instant::now();
+            let r = rt.block_on(run_cases(
+                vec![trivial.clone()],
+                ctx.clone(),
+                RunOptions { jobs: 1 },
+                |_| {},
+            ));
+            let d = t.elapsed();
+            assert_eq!(r[0].verdict, Verdict::Pass, "{}", r[0].reason);
+            if i >= 5 {
+                times.push(d);
+            }
+        }
+        let m = median(times.clone());
+        let max = times.iter().max().copied().unwrap_or_default();
+        println!(
+            "per-case overhead, {what}: median {:.1} ms (max {:.1} ms, 30 runs)",
+            m.as_secs_f64() * 1e3,
+            max.as_secs_f64() * 1e3
+        );
+    }
+
+    let cases: Vec<LoadedCase> = suite
+        .cases
+        .iter()
+        .filter(|c| c.case.role == hmip6spec::requirements::Role::Host)
+        .cloned()
+        .collect();
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut walls = Vec::new();
+    for jobs in [1, cpus] {
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let rs = rt.block_on(run_cases(
+                cases.clone(),
+                kernel.clone(),
+                RunOptions { jobs },
+                |_| {},
+            ));
+            times.push(t.elapsed());
+            assert!(rs.iter().all(|r| r.verdict == Verdict::Pass), "{rs:?}");
+        }
+        let m = median(times);
+        println!(
+            "corpus ({} cases) at -j{jobs}: median wall time {:.2} s (5 runs)",
+            cases.len(),
+            m.as_secs_f64()
+        );
+        walls.push(m);
+    }
+    println!(
+        "speed-up of -j{cpus} over -j1: {:.2}x",
+        walls[0].as_secs_f64() / walls[1].as_secs_f64()
+    );
+}
