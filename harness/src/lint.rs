@@ -522,6 +522,30 @@ impl CaseLint<'_> {
             return;
         }
         let Some(allowed) = self.vocabulary.get(vocab_path) else {
+            // A field that holds one value (not fields) in every frame: a
+            // mapping there can only be an operator, so its other keys are
+            // misspelt operators, and would never match.
+            if !vocab_path.is_empty() && !self.vocabulary.contains_key(&format!("{vocab_path}[]")) {
+                for k in m.keys().filter(|k| !OPERATORS.contains(&k.as_str())) {
+                    let near: Vec<&str> = OPERATORS
+                        .iter()
+                        .copied()
+                        .filter(|o| crate::requirements::edit_distance(o, k) <= 2)
+                        .collect();
+                    let hint = if near.is_empty() {
+                        format!("expected an operator: {}", OPERATORS.join(", "))
+                    } else {
+                        format!("did you mean `{}`?", near.join("` or `"))
+                    };
+                    self.at(
+                        &with(p, &[key(k)]),
+                        true,
+                        format!(
+                            "`{k}` is not an operator, and `{vocab_path}` holds a value, not fields; {hint}"
+                        ),
+                    );
+                }
+            }
             return;
         };
         let allowed = allowed.clone();
