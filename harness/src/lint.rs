@@ -273,10 +273,9 @@ impl CaseLint<'_> {
                         }
                         let full = with(&p, &sub);
                         let msg = e.inner().to_string();
-                        let key_pos = msg.starts_with("unknown field");
                         Diagnostic::new(
                             &self.lc.path,
-                            self.lc.tree.locate(&full, key_pos),
+                            self.lc.tree.locate_error(&full, &msg),
                             format!("{}: {msg}", crate::yaml::path_text(&full)),
                         )
                     }) {
@@ -422,9 +421,12 @@ impl CaseLint<'_> {
             };
             if let Err(e) = frame_spec::build(&resolved, &d) {
                 let full = with(p, &e.path);
-                let key_pos = e.message.starts_with("unknown field")
-                    || e.message.starts_with("unknown variant");
-                self.at(&full, key_pos, format!("cannot build this frame: {e}"));
+                let pos = self.lc.tree.locate_error(&full, &e.message);
+                self.out.push(Diagnostic::new(
+                    &self.lc.path,
+                    pos,
+                    format!("cannot build this frame: {e}"),
+                ));
             }
         }
     }

@@ -247,6 +247,45 @@ impl Yaml {
     }
 }
 
+impl Yaml {
+    /// The node at `path`, if there is one.
+    pub fn node(&self, path: &[Seg]) -> Option<&Yaml> {
+        let mut node = self;
+        for seg in path {
+            node = match (seg, &node.value) {
+                (Seg::Key(k), YamlValue::Map(_)) => node.get(k)?,
+                (Seg::Index(i), YamlValue::Seq(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// Where a deserialisation error at `path` points. "unknown field"
+    /// errors carry the offending key as the path's last step: the key.
+    /// "unknown variant `x`": the key `x` when the node is a mapping holding
+    /// it (an enum written `x: {...}`), the value when it is a scalar
+    /// (`role: x`), else the key.
+    pub fn locate_error(&self, path: &[Seg], message: &str) -> Pos {
+        if let Some(rest) = message.strip_prefix("unknown variant `") {
+            let variant = rest.split('`').next().unwrap_or("");
+            match self.node(path) {
+                Some(n) => {
+                    if let Some((k, _)) = n.entry(variant) {
+                        return k.at;
+                    }
+                    if !matches!(n.value, YamlValue::Map(_) | YamlValue::Seq(_)) {
+                        return n.at;
+                    }
+                    return self.locate(path, true);
+                }
+                None => return self.locate(path, true),
+            }
+        }
+        self.locate(path, message.starts_with("unknown field"))
+    }
+}
+
 /// A problem in a file, at a line and column.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {
@@ -431,11 +470,7 @@ pub fn typed_at<T: DeserializeOwned>(
             }
         }
         let message = e.inner().to_string();
-        // "unknown field" errors carry the offending key as the path's last
-        // step: point at the key, not its value.
-        let key_pos =
-            message.starts_with("unknown field") || message.starts_with("unknown variant");
-        let at = tree.locate(&path, key_pos);
+        let at = tree.locate_error(&path, &message);
         let mut full: Vec<Seg> = base.to_vec();
         full.extend(path);
         let message = if full.is_empty() {
