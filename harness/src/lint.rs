@@ -69,6 +69,9 @@ struct CaseLint<'a> {
     /// Field paths that occur in frames (from `wire::samples`), for pattern
     /// keys.
     vocabulary: &'a BTreeMap<String, BTreeSet<String>>,
+    /// Every name an `expect` binds, and the first step that binds it (to
+    /// tell "used before it is bound" from "defined nowhere").
+    bound_by: BTreeMap<String, Vec<Seg>>,
 }
 
 impl CaseLint<'_> {
@@ -88,7 +91,12 @@ impl CaseLint<'_> {
                 Ok(r) => {
                     if !self.defined.contains(&r.name) && !extra.contains(&r.name) {
                         let hint;
-                        if let Some(rest) = r.name.strip_prefix("pixit.") {
+                        if let Some(at) = self.bound_by.get(&r.name) {
+                            hint = format!(
+                                "; it is bound only by a later step, `{}`: use it after that step",
+                                crate::yaml::path_text(at)
+                            );
+                        } else if let Some(rest) = r.name.strip_prefix("pixit.") {
                             hint = format!(
                                 "; PIXIT names are listed in cases/pics.yaml ({rest:?} is not one)"
                             );
@@ -161,8 +169,9 @@ impl CaseLint<'_> {
                             &p,
                             false,
                             format!(
-                                "{id} binds {}, but this case tests a {}",
+                                "{id} binds {}, but this case tests a {}; expected a requirement that binds {}",
                                 roles.join(" and "),
+                                case.role,
                                 case.role
                             ),
                         );
@@ -553,9 +562,15 @@ impl CaseLint<'_> {
         let allowed = allowed.clone();
         for (k, sub) in m {
             if !allowed.contains(k) {
+                // Near: a small edit, or one name abbreviates the other
+                // (`sequence` for `seq`).
                 let mut near: Vec<&String> = allowed
                     .iter()
-                    .filter(|a| crate::requirements::edit_distance(a, k) <= 3)
+                    .filter(|a| {
+                        crate::requirements::edit_distance(a, k) <= 3
+                            || (a.len() >= 3 && k.starts_with(a.as_str()))
+                            || (k.len() >= 3 && a.starts_with(k.as_str()))
+                    })
                     .collect();
                 near.truncate(3);
                 let hint = if near.is_empty() {
@@ -616,6 +631,24 @@ fn references_of(v: &Value) -> Vec<String> {
         .into_iter()
         .filter_map(|(_, r)| r.ok().map(|r| r.name))
         .collect()
+}
+
+/// The names `expect` steps bind, each with the first step binding it.
+fn binds_in_steps(steps: &[Step], base: &[Seg], out: &mut BTreeMap<String, Vec<Seg>>) {
+    for (i, step) in steps.iter().enumerate() {
+        let p = with(base, &[Seg::Index(i), key(step.kind())]);
+        match step {
+            Step::Expect(e) => {
+                let mut names = Vec::new();
+                collect_binds(&serde_json::to_value(e).unwrap_or(Value::Null), &mut names);
+                for n in names {
+                    out.entry(n).or_insert_with(|| p.clone());
+                }
+            }
+            Step::Repeat(r) => binds_in_steps(&r.steps, &with(&p, &[key("steps")]), out),
+            _ => {}
+        }
+    }
 }
 
 fn collect_binds(v: &Value, out: &mut Vec<String>) {
@@ -747,7 +780,9 @@ pub fn lint_cases(cases: &[LoadedCase], cats: &Catalogues) -> Vec<Diagnostic> {
             links: BTreeSet::new(),
             nodes: BTreeMap::new(),
             vocabulary: &vocab,
+            bound_by: BTreeMap::new(),
         };
+        binds_in_steps(&lc.case.steps, &[key("steps")], &mut l.bound_by);
         l.run();
         out.extend(l.out);
     }
@@ -896,7 +931,7 @@ pub fn lint_profile(lp: &LoadedProfile, cats: &Catalogues) -> Vec<Diagnostic> {
                 out.push(Diagnostic::new(
                     &lp.path,
                     at(&[key("launch"), key("sysctls"), key(k)], true),
-                    format!("{k:?} is not a sysctl name under net/ipv6/conf/<link>/"),
+                    format!("{k:?} is not a sysctl name under net/ipv6/conf/<link>/; expected letters, digits and `_`, e.g. accept_ra"),
                 ));
             }
             if v.is_object() || v.is_array() {
