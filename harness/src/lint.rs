@@ -97,9 +97,18 @@ impl CaseLint<'_> {
                                 crate::yaml::path_text(at)
                             );
                         } else if let Some(rest) = r.name.strip_prefix("pixit.") {
-                            hint = format!(
-                                "; PIXIT names are listed in cases/pics.yaml ({rest:?} is not one)"
-                            );
+                            let near = self
+                                .cats
+                                .parameters
+                                .pixit
+                                .keys()
+                                .find(|k| crate::requirements::edit_distance(k, rest) <= 2);
+                            hint = match near {
+                                Some(k) => format!("; did you mean `{{pixit.{k}}}`?"),
+                                None => format!(
+                                    "; PIXIT names are listed in cases/pics.yaml ({rest:?} is not one)"
+                                ),
+                            };
                         } else if r.name.starts_with("node.") {
                             hint = "; nodes give `node.<name>.mac`, `.link_local` and `.address`"
                                 .into();
@@ -413,11 +422,20 @@ impl CaseLint<'_> {
             let sugar = m
                 .keys()
                 .any(|k| k != "layers" && k != "raw" && k != "truncate");
-            if (m.contains_key("layers") || m.contains_key("raw")) && sugar {
+            let whole = ["layers", "raw"].into_iter().find(|k| m.contains_key(*k));
+            if let (Some(whole), true) = (whole, sugar) {
+                let keys: Vec<&str> = m
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| !["layers", "raw", "truncate"].contains(k))
+                    .collect();
                 self.at(
-                    p,
-                    false,
-                    "`layers` and `raw` replace the layer keys; use one form",
+                    &with(p, &[key(whole)]),
+                    true,
+                    format!(
+                        "`{whole}` gives the whole frame, so the layer keys ({}) would be ignored; use one form",
+                        keys.join(", ")
+                    ),
                 );
             }
         }
@@ -489,13 +507,11 @@ impl CaseLint<'_> {
                 self.defined.insert(b);
             }
         } else {
-            let mut bound = Vec::new();
-            collect_binds(&pat, &mut bound);
-            if !bound.is_empty() {
+            if let Some((at, name)) = first_bind(&pat, &mut Vec::new()) {
                 self.at(
-                    p,
-                    false,
-                    "expect_none cannot bind variables: nothing it matches may arrive",
+                    &with(p, &at),
+                    true,
+                    format!("expect_none cannot bind variables (`bind: {name}`): nothing it matches may arrive; use `{{any: true}}` or `{{present: true}}`"),
                 );
             }
         }
@@ -648,6 +664,34 @@ fn binds_in_steps(steps: &[Step], base: &[Seg], out: &mut BTreeMap<String, Vec<S
             Step::Repeat(r) => binds_in_steps(&r.steps, &with(&p, &[key("steps")]), out),
             _ => {}
         }
+    }
+}
+
+/// Where the first `bind` in a pattern is (the path of its `bind` key),
+/// and the name it binds.
+fn first_bind(v: &Value, path: &mut Vec<Seg>) -> Option<(Vec<Seg>, String)> {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(n)) = m.get("bind") {
+                return Some((with(path, &[key("bind")]), n.clone()));
+            }
+            for (k, sub) in m {
+                path.push(key(k));
+                let found = first_bind(sub, path);
+                path.pop();
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            path.push(Seg::Index(i));
+            let found = first_bind(item, path);
+            path.pop();
+            found
+        }),
+        _ => None,
     }
 }
 
