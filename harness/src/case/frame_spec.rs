@@ -103,6 +103,140 @@ fn segs(path: &serde_path_to_error::Path) -> Vec<Seg> {
 }
 
 fn layer(path: &[Seg], v: Value) -> Result<Layer, SpecError> {
+    let l = layer_typed(path, v.clone())?;
+    // `wire`'s types accept fields they do not know (their linking fields
+    // are flattened, which rules out deny_unknown_fields): a misspelt field
+    // would silently be left at its default.
+    if let Some(at) = ignored_field(&v) {
+        let name = match at.last() {
+            Some(Seg::Key(k)) => k.clone(),
+            _ => String::new(),
+        };
+        // The fields there: those of the layer as built (fields left out
+        // when at their default do not show; a hint only).
+        let mut known = serde_json::to_value(&l).ok();
+        for seg in &at[..at.len().saturating_sub(1)] {
+            known = known.and_then(|k| match seg {
+                Seg::Key(s) => k.get(s).cloned(),
+                Seg::Index(i) => k.get(i).cloned(),
+            });
+        }
+        let fields: Vec<String> = known
+            .as_ref()
+            .and_then(Value::as_object)
+            .map(|m| m.keys().filter(|k| *k != "layer").cloned().collect())
+            .unwrap_or_default();
+        let hint = if fields.is_empty() {
+            "see `hmip6spec decode --json` for the fields".to_string()
+        } else {
+            format!("expected one of: {}", fields.join(", "))
+        };
+        let mut p = path.to_vec();
+        p.extend(at);
+        return Err(err(
+            &p,
+            format!("unknown field `{name}` (it would be ignored); {hint}"),
+        ));
+    }
+    Ok(l)
+}
+
+/// The first field of a tagged layer `v` that deserialising its type
+/// ignores.
+fn ignored_field(v: &Value) -> Option<Vec<Seg>> {
+    fn find<T: serde::de::DeserializeOwned>(v: Value) -> Option<Vec<Seg>> {
+        fn walk(p: &serde_ignored::Path, out: &mut Vec<Seg>) {
+            match p {
+                serde_ignored::Path::Root => {}
+                serde_ignored::Path::Seq { parent, index } => {
+                    walk(parent, out);
+                    out.push(Seg::Index(*index));
+                }
+                serde_ignored::Path::Map { parent, key } => {
+                    walk(parent, out);
+                    out.push(Seg::Key(key.clone()));
+                }
+                serde_ignored::Path::Some { parent }
+                | serde_ignored::Path::NewtypeStruct { parent }
+                | serde_ignored::Path::NewtypeVariant { parent } => walk(parent, out),
+            }
+        }
+        /// serde_ignored's paths leave out enum variants (`message.dta`
+        /// for `message.echo_request.dta`): follow them in `v`, entering
+        /// a one-key mapping (an externally tagged enum) where a key is
+        /// missing.
+        fn in_value(v: &Value, segs: &[Seg]) -> Vec<Seg> {
+            let mut out = Vec::new();
+            let mut node = v;
+            let mut rest = segs;
+            while let Some((seg, more)) = rest.split_first() {
+                let next = match seg {
+                    Seg::Key(k) => node.get(k),
+                    Seg::Index(i) => node.get(i),
+                };
+                match (next, node.as_object()) {
+                    (Some(n), _) => {
+                        out.push(seg.clone());
+                        node = n;
+                        rest = more;
+                    }
+                    (None, Some(m)) if m.len() == 1 => {
+                        let (variant, inner) = m.iter().next().expect("one entry");
+                        out.push(Seg::Key(variant.clone()));
+                        node = inner;
+                    }
+                    _ => {
+                        out.extend(rest.iter().cloned());
+                        break;
+                    }
+                }
+            }
+            out
+        }
+        let mut first: Option<Vec<Seg>> = None;
+        let _: Result<T, _> = serde_ignored::deserialize(v.clone(), |p| {
+            if first.is_none() {
+                let mut out = Vec::new();
+                walk(&p, &mut out);
+                first = Some(out);
+            }
+        });
+        first.map(|segs| in_value(&v, &segs))
+    }
+    let (kind, v) = untagged(v)?;
+    match kind.as_str() {
+        "ethernet" => find::<wire::ethernet::EthernetRepr>(v),
+        "ipv6" => find::<wire::ipv6::Ipv6Repr>(v),
+        "hop_by_hop" | "destination_options" => find::<wire::ipv6_options::OptionsHeaderRepr>(v),
+        "routing" => find::<wire::routing::RoutingRepr>(v),
+        "fragment" => find::<wire::fragment::FragmentRepr>(v),
+        "ah" => find::<wire::ipsec::AhRepr>(v),
+        "esp" => find::<wire::ipsec::EspRepr>(v),
+        "icmpv6" => find::<wire::icmpv6::Icmpv6Repr>(v),
+        "mobility" => find::<MobilityRepr>(v),
+        "payload" | "trailer" => find::<wire::frame::Octets>(v),
+        _ => None,
+    }
+}
+
+/// A tagged layer's kind and its fields without the tag and the linking
+/// fields (those of `wire::frame`'s layer types, not of the inner type).
+fn untagged(v: &Value) -> Option<(String, Value)> {
+    let mut m = v.as_object()?.clone();
+    let kind = m.remove("layer")?.as_str()?.to_string();
+    let linking: &[&str] = match kind.as_str() {
+        "ethernet" => &["ethertype"],
+        "ipv6" => &["next_header", "payload_len"],
+        "hop_by_hop" | "destination_options" | "routing" | "fragment" | "ah" => &["next_header"],
+        _ => &[],
+    };
+    for k in linking {
+        m.remove(*k);
+    }
+    Some((kind, Value::Object(m)))
+}
+
+fn layer_typed(path: &[Seg], v: Value) -> Result<Layer, SpecError> {
     serde_path_to_error::deserialize::<_, Layer>(v.clone()).map_err(|e| {
         let mut p = path.to_vec();
         // `Layer` is internally tagged (and its linking fields flattened),
@@ -148,12 +282,7 @@ fn inner_error(v: &Value) -> Option<(Vec<Seg>, String)> {
         }
         Some((p, message))
     }
-    let mut m = v.as_object()?.clone();
-    let kind = m.remove("layer")?.as_str()?.to_string();
-    for linking in ["ethertype", "next_header", "payload_len"] {
-        m.remove(linking);
-    }
-    let v = Value::Object(m);
+    let (kind, v) = untagged(v)?;
     match kind.as_str() {
         "ethernet" => find::<wire::ethernet::EthernetRepr>(v),
         "ipv6" => find::<wire::ipv6::Ipv6Repr>(v),
@@ -716,6 +845,20 @@ mod tests {
         assert_eq!(path_text(&e.path), "mh", "{e}");
         let e = build(&json!({"dest_opts": []}), &d()).unwrap_err();
         assert!(e.message.contains("`ipv6`"), "{e}");
+        // Fields the layer does not have are errors, not silently ignored.
+        let e = build(
+            &json!({"ipv6": {"src": "::1", "dst": "::1", "hop_limt": 1}, "payload": ""}),
+            &d(),
+        )
+        .unwrap_err();
+        assert_eq!(path_text(&e.path), "ipv6.hop_limt", "{e}");
+        let e = build(
+            &json!({"ipv6": ip, "icmpv6": {"echo_request": {"ident": 1, "seq": 1, "dta": "00"}}}),
+            &d(),
+        )
+        .unwrap_err();
+        assert_eq!(path_text(&e.path), "icmpv6.echo_request.dta", "{e}");
+        assert!(e.message.starts_with("unknown field `dta`"), "{e}");
         let e = build(&json!({"raw": "0g"}), &d()).unwrap_err();
         assert!(e.message.contains("not hex"), "{e}");
     }
