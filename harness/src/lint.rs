@@ -69,6 +69,9 @@ struct CaseLint<'a> {
     /// Field paths that occur in frames (from `wire::samples`), for pattern
     /// keys.
     vocabulary: &'a BTreeMap<String, BTreeSet<String>>,
+    /// Every name an `expect` binds, and the first step that binds it (to
+    /// tell "used before it is bound" from "defined nowhere").
+    bound_by: BTreeMap<String, Vec<Seg>>,
 }
 
 impl CaseLint<'_> {
@@ -88,10 +91,24 @@ impl CaseLint<'_> {
                 Ok(r) => {
                     if !self.defined.contains(&r.name) && !extra.contains(&r.name) {
                         let hint;
-                        if let Some(rest) = r.name.strip_prefix("pixit.") {
+                        if let Some(at) = self.bound_by.get(&r.name) {
                             hint = format!(
-                                "; PIXIT names are listed in cases/pics.yaml ({rest:?} is not one)"
+                                "; it is bound only by a later step, `{}`: use it after that step",
+                                crate::yaml::path_text(at)
                             );
+                        } else if let Some(rest) = r.name.strip_prefix("pixit.") {
+                            let near = self
+                                .cats
+                                .parameters
+                                .pixit
+                                .keys()
+                                .find(|k| crate::requirements::edit_distance(k, rest) <= 2);
+                            hint = match near {
+                                Some(k) => format!("; did you mean `{{pixit.{k}}}`?"),
+                                None => format!(
+                                    "; PIXIT names are listed in cases/pics.yaml ({rest:?} is not one)"
+                                ),
+                            };
                         } else if r.name.starts_with("node.") {
                             hint = "; nodes give `node.<name>.mac`, `.link_local` and `.address`"
                                 .into();
@@ -161,8 +178,9 @@ impl CaseLint<'_> {
                             &p,
                             false,
                             format!(
-                                "{id} binds {}, but this case tests a {}",
+                                "{id} binds {}, but this case tests a {}; expected a requirement that binds {}",
                                 roles.join(" and "),
+                                case.role,
                                 case.role
                             ),
                         );
@@ -273,10 +291,9 @@ impl CaseLint<'_> {
                         }
                         let full = with(&p, &sub);
                         let msg = e.inner().to_string();
-                        let key_pos = msg.starts_with("unknown field");
                         Diagnostic::new(
                             &self.lc.path,
-                            self.lc.tree.locate(&full, key_pos),
+                            self.lc.tree.locate_error(&full, &msg),
                             format!("{}: {msg}", crate::yaml::path_text(&full)),
                         )
                     }) {
@@ -405,11 +422,20 @@ impl CaseLint<'_> {
             let sugar = m
                 .keys()
                 .any(|k| k != "layers" && k != "raw" && k != "truncate");
-            if (m.contains_key("layers") || m.contains_key("raw")) && sugar {
+            let whole = ["layers", "raw"].into_iter().find(|k| m.contains_key(*k));
+            if let (Some(whole), true) = (whole, sugar) {
+                let keys: Vec<&str> = m
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| !["layers", "raw", "truncate"].contains(k))
+                    .collect();
                 self.at(
-                    p,
-                    false,
-                    "`layers` and `raw` replace the layer keys; use one form",
+                    &with(p, &[key(whole)]),
+                    true,
+                    format!(
+                        "`{whole}` gives the whole frame, so the layer keys ({}) would be ignored; use one form",
+                        keys.join(", ")
+                    ),
                 );
             }
         }
@@ -422,9 +448,12 @@ impl CaseLint<'_> {
             };
             if let Err(e) = frame_spec::build(&resolved, &d) {
                 let full = with(p, &e.path);
-                let key_pos = e.message.starts_with("unknown field")
-                    || e.message.starts_with("unknown variant");
-                self.at(&full, key_pos, format!("cannot build this frame: {e}"));
+                let pos = self.lc.tree.locate_error(&full, &e.message);
+                self.out.push(Diagnostic::new(
+                    &self.lc.path,
+                    pos,
+                    format!("cannot build this frame: {e}"),
+                ));
             }
         }
     }
@@ -478,13 +507,11 @@ impl CaseLint<'_> {
                 self.defined.insert(b);
             }
         } else {
-            let mut bound = Vec::new();
-            collect_binds(&pat, &mut bound);
-            if !bound.is_empty() {
+            if let Some((at, name)) = first_bind(&pat, &mut Vec::new()) {
                 self.at(
-                    p,
-                    false,
-                    "expect_none cannot bind variables: nothing it matches may arrive",
+                    &with(p, &at),
+                    true,
+                    format!("expect_none cannot bind variables (`bind: {name}`): nothing it matches may arrive; use `{{any: true}}` or `{{present: true}}`"),
                 );
             }
         }
@@ -522,14 +549,44 @@ impl CaseLint<'_> {
             return;
         }
         let Some(allowed) = self.vocabulary.get(vocab_path) else {
+            // A field that holds one value (not fields) in every frame: a
+            // mapping there can only be an operator, so its other keys are
+            // misspelt operators, and would never match.
+            if !vocab_path.is_empty() && !self.vocabulary.contains_key(&format!("{vocab_path}[]")) {
+                for k in m.keys().filter(|k| !OPERATORS.contains(&k.as_str())) {
+                    let near: Vec<&str> = OPERATORS
+                        .iter()
+                        .copied()
+                        .filter(|o| crate::requirements::edit_distance(o, k) <= 2)
+                        .collect();
+                    let hint = if near.is_empty() {
+                        format!("expected an operator: {}", OPERATORS.join(", "))
+                    } else {
+                        format!("did you mean `{}`?", near.join("` or `"))
+                    };
+                    self.at(
+                        &with(p, &[key(k)]),
+                        true,
+                        format!(
+                            "`{k}` is not an operator, and `{vocab_path}` holds a value, not fields; {hint}"
+                        ),
+                    );
+                }
+            }
             return;
         };
         let allowed = allowed.clone();
         for (k, sub) in m {
             if !allowed.contains(k) {
+                // Near: a small edit, or one name abbreviates the other
+                // (`sequence` for `seq`).
                 let mut near: Vec<&String> = allowed
                     .iter()
-                    .filter(|a| crate::requirements::edit_distance(a, k) <= 3)
+                    .filter(|a| {
+                        crate::requirements::edit_distance(a, k) <= 3
+                            || (a.len() >= 3 && k.starts_with(a.as_str()))
+                            || (k.len() >= 3 && a.starts_with(k.as_str()))
+                    })
                     .collect();
                 near.truncate(3);
                 let hint = if near.is_empty() {
@@ -590,6 +647,52 @@ fn references_of(v: &Value) -> Vec<String> {
         .into_iter()
         .filter_map(|(_, r)| r.ok().map(|r| r.name))
         .collect()
+}
+
+/// The names `expect` steps bind, each with the first step binding it.
+fn binds_in_steps(steps: &[Step], base: &[Seg], out: &mut BTreeMap<String, Vec<Seg>>) {
+    for (i, step) in steps.iter().enumerate() {
+        let p = with(base, &[Seg::Index(i), key(step.kind())]);
+        match step {
+            Step::Expect(e) => {
+                let mut names = Vec::new();
+                collect_binds(&serde_json::to_value(e).unwrap_or(Value::Null), &mut names);
+                for n in names {
+                    out.entry(n).or_insert_with(|| p.clone());
+                }
+            }
+            Step::Repeat(r) => binds_in_steps(&r.steps, &with(&p, &[key("steps")]), out),
+            _ => {}
+        }
+    }
+}
+
+/// Where the first `bind` in a pattern is (the path of its `bind` key),
+/// and the name it binds.
+fn first_bind(v: &Value, path: &mut Vec<Seg>) -> Option<(Vec<Seg>, String)> {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(n)) = m.get("bind") {
+                return Some((with(path, &[key("bind")]), n.clone()));
+            }
+            for (k, sub) in m {
+                path.push(key(k));
+                let found = first_bind(sub, path);
+                path.pop();
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            path.push(Seg::Index(i));
+            let found = first_bind(item, path);
+            path.pop();
+            found
+        }),
+        _ => None,
+    }
 }
 
 fn collect_binds(v: &Value, out: &mut Vec<String>) {
@@ -721,7 +824,9 @@ pub fn lint_cases(cases: &[LoadedCase], cats: &Catalogues) -> Vec<Diagnostic> {
             links: BTreeSet::new(),
             nodes: BTreeMap::new(),
             vocabulary: &vocab,
+            bound_by: BTreeMap::new(),
         };
+        binds_in_steps(&lc.case.steps, &[key("steps")], &mut l.bound_by);
         l.run();
         out.extend(l.out);
     }
@@ -870,7 +975,7 @@ pub fn lint_profile(lp: &LoadedProfile, cats: &Catalogues) -> Vec<Diagnostic> {
                 out.push(Diagnostic::new(
                     &lp.path,
                     at(&[key("launch"), key("sysctls"), key(k)], true),
-                    format!("{k:?} is not a sysctl name under net/ipv6/conf/<link>/"),
+                    format!("{k:?} is not a sysctl name under net/ipv6/conf/<link>/; expected letters, digits and `_`, e.g. accept_ra"),
                 ));
             }
             if v.is_object() || v.is_array() {

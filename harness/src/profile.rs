@@ -73,6 +73,7 @@ pub struct Launch {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "opt_words"
     )]
+    #[schemars(with = "Option<Vec<Word>>")]
     pub command: Option<Vec<String>>,
     /// Environment variables for the command (placeholders allowed).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -136,6 +137,7 @@ pub struct ActionSpec {
     /// Run in the IUT's namespace; placeholders as for `launch.command`
     /// plus `{args.<name>}` from the step.
     #[serde(deserialize_with = "words")]
+    #[schemars(with = "Vec<Word>")]
     pub command: Vec<String>,
     /// Wait for the command to exit (default true); a non-zero exit is an
     /// ERROR of the case. False: start it and go on.
@@ -149,6 +151,18 @@ pub struct ActionSpec {
 
 fn yes() -> bool {
     true
+}
+
+// For the schema only (`words` reads commands): what a command word may be.
+/// A word of a command line. YAML reads `-6` or `5` as numbers and `true`
+/// as a boolean; they are taken as the words they are written as.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Word {
+    Text(String),
+    Number(f64),
+    Bool(bool),
 }
 
 /// A command line: YAML reads `-6` or `5` as numbers, but they are words.

@@ -247,6 +247,45 @@ impl Yaml {
     }
 }
 
+impl Yaml {
+    /// The node at `path`, if there is one.
+    pub fn node(&self, path: &[Seg]) -> Option<&Yaml> {
+        let mut node = self;
+        for seg in path {
+            node = match (seg, &node.value) {
+                (Seg::Key(k), YamlValue::Map(_)) => node.get(k)?,
+                (Seg::Index(i), YamlValue::Seq(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// Where a deserialisation error at `path` points. "unknown field"
+    /// errors carry the offending key as the path's last step: the key.
+    /// "unknown variant `x`": the key `x` when the node is a mapping holding
+    /// it (an enum written `x: {...}`), the value when it is a scalar
+    /// (`role: x`), else the key.
+    pub fn locate_error(&self, path: &[Seg], message: &str) -> Pos {
+        if let Some(rest) = message.strip_prefix("unknown variant `") {
+            let variant = rest.split('`').next().unwrap_or("");
+            match self.node(path) {
+                Some(n) => {
+                    if let Some((k, _)) = n.entry(variant) {
+                        return k.at;
+                    }
+                    if !matches!(n.value, YamlValue::Map(_) | YamlValue::Seq(_)) {
+                        return n.at;
+                    }
+                    return self.locate(path, true);
+                }
+                None => return self.locate(path, true),
+            }
+        }
+        self.locate(path, message.starts_with("unknown field"))
+    }
+}
+
 /// A problem in a file, at a line and column.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {
@@ -294,7 +333,10 @@ pub fn parse(file: &Path, text: &str) -> Result<Yaml, Diagnostic> {
         )),
         Err(e) => {
             let at = e.location().map(Pos::of).unwrap_or_default();
-            Err(Diagnostic::new(file, at, saphyr_message(&e)))
+            Err(explain_syntax_error(
+                Diagnostic::new(file, at, saphyr_message(&e)),
+                text,
+            ))
         }
     }
 }
@@ -308,6 +350,98 @@ fn saphyr_message(e: &serde_saphyr::Error) -> String {
         Some(i) => first[..i].to_string(),
         None => first.to_string(),
     }
+}
+
+/// Says more than the parser about three common mistakes: a duplicate key
+/// (the parser's text names a library option), a tab in the indentation
+/// (the parser stops where a scalar runs into it, often on the line
+/// before), and a flow list or mapping left open (the parser stops at some
+/// later line).
+fn explain_syntax_error(mut d: Diagnostic, text: &str) -> Diagnostic {
+    if let Some(rest) = d.message.strip_prefix("duplicate mapping key") {
+        let k = rest
+            .trim_start_matches(':')
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or("")
+            .trim();
+        d.message = if k.is_empty() {
+            "duplicate key: a key may appear only once in a mapping".to_string()
+        } else {
+            format!("duplicate key `{k}`: a key may appear only once in a mapping; remove or rename one")
+        };
+        return d;
+    }
+    if d.message.to_lowercase().contains("tab") {
+        for (i, line) in text.lines().enumerate() {
+            let indent: String = line
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            if let Some(col) = indent.find('\t') {
+                d.at = Pos {
+                    line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    column: u32::try_from(col + 1).unwrap_or(u32::MAX),
+                };
+                d.message = format!(
+                    "a tab in the indentation ({}); YAML indents with spaces only",
+                    d.message
+                );
+                return d;
+            }
+        }
+        return d;
+    }
+    if let Some((c, at)) = open_flow_before(text, d.at) {
+        if at.line < d.at.line {
+            let close = if c == '[' { ']' } else { '}' };
+            d.message = format!(
+                "{}; perhaps the `{c}` at line {}, column {} is never closed (expected `{close}`)",
+                d.message, at.line, at.column
+            );
+        }
+    }
+    d
+}
+
+/// The innermost flow collection (`[` or `{`) still open at `end`, outside
+/// quotes and comments: a rough scan, for a hint only.
+fn open_flow_before(text: &str, end: Pos) -> Option<(char, Pos)> {
+    let mut stack: Vec<(char, Pos)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if line_no > end.line {
+            break;
+        }
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        for (j, c) in line.chars().enumerate() {
+            let col = u32::try_from(j + 1).unwrap_or(u32::MAX);
+            if line_no == end.line && col >= end.column {
+                break;
+            }
+            match (quote, c) {
+                (Some('"'), '\\') if prev != '\\' => {}
+                (Some(q), c) if c == q && !(q == '"' && prev == '\\') => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') if prev == ' ' || prev == '\t' || j == 0 => break,
+                (None, '[' | '{') => stack.push((
+                    c,
+                    Pos {
+                        line: line_no,
+                        column: col,
+                    },
+                )),
+                (None, ']' | '}') => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+            prev = if prev == '\\' && c == '\\' { ' ' } else { c };
+        }
+    }
+    stack.pop()
 }
 
 /// Deserialises the tree into `T`; an error is located through its path.
@@ -336,11 +470,7 @@ pub fn typed_at<T: DeserializeOwned>(
             }
         }
         let message = e.inner().to_string();
-        // "unknown field" errors carry the offending key as the path's last
-        // step: point at the key, not its value.
-        let key_pos =
-            message.starts_with("unknown field") || message.starts_with("unknown variant");
-        let at = tree.locate(&path, key_pos);
+        let at = tree.locate_error(&path, &message);
         let mut full: Vec<Seg> = base.to_vec();
         full.extend(path);
         let message = if full.is_empty() {

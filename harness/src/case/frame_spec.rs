@@ -89,19 +89,231 @@ impl Built {
     }
 }
 
+fn segs(path: &serde_path_to_error::Path) -> Vec<Seg> {
+    let mut p = Vec::new();
+    for seg in path.iter() {
+        match seg {
+            serde_path_to_error::Segment::Seq { index } => p.push(Seg::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => p.push(Seg::Key(key.clone())),
+            serde_path_to_error::Segment::Enum { variant } => p.push(Seg::Key(variant.clone())),
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    p
+}
+
 fn layer(path: &[Seg], v: Value) -> Result<Layer, SpecError> {
-    serde_path_to_error::deserialize::<_, Layer>(v).map_err(|e| {
+    let l = layer_typed(path, v.clone())?;
+    // `wire`'s types accept fields they do not know (their linking fields
+    // are flattened, which rules out deny_unknown_fields): a misspelt field
+    // would silently be left at its default.
+    if let Some(at) = ignored_field(&v) {
+        let name = match at.last() {
+            Some(Seg::Key(k)) => k.clone(),
+            _ => String::new(),
+        };
+        // The fields there: those of the layer as built (fields left out
+        // when at their default do not show; a hint only).
+        let mut known = serde_json::to_value(&l).ok();
+        for seg in &at[..at.len().saturating_sub(1)] {
+            known = known.and_then(|k| match seg {
+                Seg::Key(s) => k.get(s).cloned(),
+                Seg::Index(i) => k.get(i).cloned(),
+            });
+        }
+        let fields: Vec<String> = known
+            .as_ref()
+            .and_then(Value::as_object)
+            .map(|m| m.keys().filter(|k| *k != "layer").cloned().collect())
+            .unwrap_or_default();
+        let hint = if fields.is_empty() {
+            "see `hmip6spec decode --json` for the fields".to_string()
+        } else {
+            format!("expected one of: {}", fields.join(", "))
+        };
         let mut p = path.to_vec();
-        for seg in e.path().iter() {
-            match seg {
-                serde_path_to_error::Segment::Seq { index } => p.push(Seg::Index(*index)),
-                serde_path_to_error::Segment::Map { key } => p.push(Seg::Key(key.clone())),
-                serde_path_to_error::Segment::Enum { variant } => p.push(Seg::Key(variant.clone())),
-                serde_path_to_error::Segment::Unknown => {}
+        p.extend(at);
+        return Err(err(
+            &p,
+            format!("unknown field `{name}` (it would be ignored); {hint}"),
+        ));
+    }
+    Ok(l)
+}
+
+/// The first field of a tagged layer `v` that deserialising its type
+/// ignores.
+fn ignored_field(v: &Value) -> Option<Vec<Seg>> {
+    fn find<T: serde::de::DeserializeOwned>(v: Value) -> Option<Vec<Seg>> {
+        fn walk(p: &serde_ignored::Path, out: &mut Vec<Seg>) {
+            match p {
+                serde_ignored::Path::Root => {}
+                serde_ignored::Path::Seq { parent, index } => {
+                    walk(parent, out);
+                    out.push(Seg::Index(*index));
+                }
+                serde_ignored::Path::Map { parent, key } => {
+                    walk(parent, out);
+                    out.push(Seg::Key(key.clone()));
+                }
+                serde_ignored::Path::Some { parent }
+                | serde_ignored::Path::NewtypeStruct { parent }
+                | serde_ignored::Path::NewtypeVariant { parent } => walk(parent, out),
             }
         }
-        err(&p, e.inner().to_string())
+        /// serde_ignored's paths leave out enum variants (`message.dta`
+        /// for `message.echo_request.dta`): follow them in `v`, entering
+        /// a one-key mapping (an externally tagged enum) where a key is
+        /// missing.
+        fn in_value(v: &Value, segs: &[Seg]) -> Vec<Seg> {
+            let mut out = Vec::new();
+            let mut node = v;
+            let mut rest = segs;
+            while let Some((seg, more)) = rest.split_first() {
+                let next = match seg {
+                    Seg::Key(k) => node.get(k),
+                    Seg::Index(i) => node.get(i),
+                };
+                match (next, node.as_object()) {
+                    (Some(n), _) => {
+                        out.push(seg.clone());
+                        node = n;
+                        rest = more;
+                    }
+                    (None, Some(m)) if m.len() == 1 => {
+                        let (variant, inner) = m.iter().next().expect("one entry");
+                        out.push(Seg::Key(variant.clone()));
+                        node = inner;
+                    }
+                    _ => {
+                        out.extend(rest.iter().cloned());
+                        break;
+                    }
+                }
+            }
+            out
+        }
+        let mut first: Option<Vec<Seg>> = None;
+        let _: Result<T, _> = serde_ignored::deserialize(v.clone(), |p| {
+            if first.is_none() {
+                let mut out = Vec::new();
+                walk(&p, &mut out);
+                first = Some(out);
+            }
+        });
+        first.map(|segs| in_value(&v, &segs))
+    }
+    let (kind, v) = untagged(v)?;
+    match kind.as_str() {
+        "ethernet" => find::<wire::ethernet::EthernetRepr>(v),
+        "ipv6" => find::<wire::ipv6::Ipv6Repr>(v),
+        "hop_by_hop" | "destination_options" => find::<wire::ipv6_options::OptionsHeaderRepr>(v),
+        "routing" => find::<wire::routing::RoutingRepr>(v),
+        "fragment" => find::<wire::fragment::FragmentRepr>(v),
+        "ah" => find::<wire::ipsec::AhRepr>(v),
+        "esp" => find::<wire::ipsec::EspRepr>(v),
+        "icmpv6" => find::<wire::icmpv6::Icmpv6Repr>(v),
+        "mobility" => find::<MobilityRepr>(v),
+        "payload" | "trailer" => find::<wire::frame::Octets>(v),
+        _ => None,
+    }
+}
+
+/// A tagged layer's kind and its fields without the tag and the linking
+/// fields (those of `wire::frame`'s layer types, not of the inner type).
+fn untagged(v: &Value) -> Option<(String, Value)> {
+    let mut m = v.as_object()?.clone();
+    let kind = m.remove("layer")?.as_str()?.to_string();
+    let linking: &[&str] = match kind.as_str() {
+        "ethernet" => &["ethertype"],
+        "ipv6" => &["next_header", "payload_len"],
+        "hop_by_hop" | "destination_options" | "routing" | "fragment" | "ah" => &["next_header"],
+        _ => &[],
+    };
+    for k in linking {
+        m.remove(*k);
+    }
+    Some((kind, Value::Object(m)))
+}
+
+fn layer_typed(path: &[Seg], v: Value) -> Result<Layer, SpecError> {
+    serde_path_to_error::deserialize::<_, Layer>(v.clone()).map_err(|e| {
+        let mut p = path.to_vec();
+        // `Layer` is internally tagged (and its linking fields flattened),
+        // so serde buffers the layer and the error has no path inside it:
+        // deserialising the layer's own type again finds the field.
+        match inner_error(&v) {
+            Some((inner, message)) => {
+                p.extend(inner);
+                err(&p, message)
+            }
+            None => {
+                p.extend(segs(e.path()));
+                err(&p, e.inner().to_string())
+            }
+        }
     })
+}
+
+/// The path and message of the error in a tagged layer `v`, found by
+/// deserialising the type the tag names (without the tag and the linking
+/// fields); `None` when that gives no path.
+fn inner_error(v: &Value) -> Option<(Vec<Seg>, String)> {
+    fn find<T: serde::de::DeserializeOwned>(v: Value) -> Option<(Vec<Seg>, String)> {
+        let e = serde_path_to_error::deserialize::<_, T>(v.clone()).err()?;
+        let p = segs(e.path());
+        if p.is_empty() {
+            return None;
+        }
+        let mut message = e.inner().to_string();
+        // Parse errors of addresses and the like do not show the value.
+        let plain = ["invalid type", "invalid value", "unknown", "missing"];
+        if !plain.iter().any(|w| message.starts_with(w)) {
+            let mut at = Some(&v);
+            for seg in &p {
+                at = match seg {
+                    Seg::Key(k) => at.and_then(|x| x.get(k)),
+                    Seg::Index(i) => at.and_then(|x| x.get(i)),
+                };
+            }
+            if let Some(found) = at.filter(|x| !x.is_object() && !x.is_array()) {
+                message = format!("{message}, found {found}");
+            }
+        }
+        Some((p, message))
+    }
+    let (kind, v) = untagged(v)?;
+    match kind.as_str() {
+        "ethernet" => find::<wire::ethernet::EthernetRepr>(v),
+        "ipv6" => find::<wire::ipv6::Ipv6Repr>(v),
+        "hop_by_hop" | "destination_options" => find::<wire::ipv6_options::OptionsHeaderRepr>(v),
+        "routing" => find::<wire::routing::RoutingRepr>(v),
+        "fragment" => find::<wire::fragment::FragmentRepr>(v),
+        "ah" => find::<wire::ipsec::AhRepr>(v),
+        "esp" => find::<wire::ipsec::EspRepr>(v),
+        "icmpv6" => find::<wire::icmpv6::Icmpv6Repr>(v),
+        "mobility" => find::<MobilityRepr>(v),
+        _ => None,
+    }
+}
+
+/// An error in a layer built from a short form: `from` (the wire form's
+/// path, after `path`) becomes `to`, as the case file writes it.
+fn rewrite(mut e: SpecError, path: &[Seg], from: &[&str], to: &[&str]) -> SpecError {
+    let n = path.len();
+    let matches = e.path.len() >= n + from.len()
+        && e.path[..n] == *path
+        && e.path[n..n + from.len()]
+            .iter()
+            .zip(from)
+            .all(|(s, f)| *s == Seg::Key((*f).to_string()));
+    if matches {
+        let rest = e.path.split_off(n + from.len());
+        e.path.truncate(n);
+        e.path.extend(to.iter().map(|t| Seg::Key((*t).to_string())));
+        e.path.extend(rest);
+    }
+    e
 }
 
 fn tagged(kind: &str, body: Map<String, Value>) -> Value {
@@ -306,7 +518,8 @@ fn options_header(kind: &str, v: &Value, path: &[Seg]) -> Result<Layer, SpecErro
         Value::Array(items) => {
             let mut body = Map::new();
             body.insert("options".into(), Value::Array(items.clone()));
-            let mut l = layer(path, tagged(kind, body))?;
+            let mut l =
+                layer(path, tagged(kind, body)).map_err(|e| rewrite(e, path, &["options"], &[]))?;
             if let Layer::HopByHop(h) | Layer::DestinationOptions(h) = &mut l {
                 let padded = h
                     .repr
@@ -333,6 +546,7 @@ fn options_header(kind: &str, v: &Value, path: &[Seg]) -> Result<Layer, SpecErro
 fn routing(v: &Value, path: &[Seg]) -> Result<Layer, SpecError> {
     let m = object(path, v, "routing header fields")?;
     let mut body = m.clone();
+    let short = body.contains_key("type");
     if let Some(t) = body.remove("type") {
         if t.as_u64() != Some(2) {
             return Err(err(
@@ -346,7 +560,13 @@ fn routing(v: &Value, path: &[Seg]) -> Result<Layer, SpecError> {
         body.entry("segments_left").or_insert(json!(1));
         body.insert("data".into(), json!({"type2": {"home_address": home}}));
     }
-    layer(path, tagged("routing", body))
+    layer(path, tagged("routing", body)).map_err(|e| {
+        if short {
+            rewrite(e, path, &["data", "type2"], &[])
+        } else {
+            e
+        }
+    })
 }
 
 /// `{<message>: {...}, <header fields>}` -> `{layer, <header fields>,
@@ -373,7 +593,7 @@ fn message_layer(kind: &str, v: &Value, path: &[Seg], header: &[&str]) -> Result
         ));
     }
     body.insert("message".into(), Value::Object(message));
-    layer(path, tagged(kind, body))
+    layer(path, tagged(kind, body)).map_err(|e| rewrite(e, path, &["message"], &[]))
 }
 
 /// Mobility options without padding get RFC 6275's alignment.
@@ -587,11 +807,36 @@ mod tests {
 
     #[test]
     fn errors_name_the_path() {
-        // The IPv6 fields are flattened in `wire`, so serde reports the
-        // layer, not the field.
+        // The IPv6 fields are flattened in `wire` and layers are tagged, so
+        // serde reports the layer; the layer's own type finds the field.
         let e = build(&json!({"ipv6": {"src": "x", "dst": "::1"}}), &d()).unwrap_err();
-        assert_eq!(path_text(&e.path), "ipv6", "{e}");
+        assert_eq!(path_text(&e.path), "ipv6.src", "{e}");
         assert!(e.message.contains("IPv6 address"), "{e}");
+        assert!(e.message.contains("found \"x\""), "{e}");
+        // Short forms: the path is the case's, not the wire form's.
+        let ip = json!({"src": "::1", "dst": "::1"});
+        let e = build(
+            &json!({"ipv6": ip, "icmpv6": {"echo_request": {"ident": 1, "seq": "x"}}}),
+            &d(),
+        )
+        .unwrap_err();
+        assert_eq!(path_text(&e.path), "icmpv6.echo_request.seq", "{e}");
+        let e = build(
+            &json!({"ipv6": ip, "routing": {"type": 2, "home_address": "y"}, "payload": ""}),
+            &d(),
+        )
+        .unwrap_err();
+        assert_eq!(path_text(&e.path), "routing.home_address", "{e}");
+        let e = build(
+            &json!({"ipv6": ip, "dest_opts": [{"home_address": {"address": "z"}}], "payload": ""}),
+            &d(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            path_text(&e.path),
+            "dest_opts[0].home_address.address",
+            "{e}"
+        );
         let e = build(
             &json!({"ipv6": {"src": "::1", "dst": "::1"}, "mh": {"binding_update": {"seq": 1, "lifetime": 1}, "binding_ack": {}}}),
             &d(),
@@ -600,6 +845,20 @@ mod tests {
         assert_eq!(path_text(&e.path), "mh", "{e}");
         let e = build(&json!({"dest_opts": []}), &d()).unwrap_err();
         assert!(e.message.contains("`ipv6`"), "{e}");
+        // Fields the layer does not have are errors, not silently ignored.
+        let e = build(
+            &json!({"ipv6": {"src": "::1", "dst": "::1", "hop_limt": 1}, "payload": ""}),
+            &d(),
+        )
+        .unwrap_err();
+        assert_eq!(path_text(&e.path), "ipv6.hop_limt", "{e}");
+        let e = build(
+            &json!({"ipv6": ip, "icmpv6": {"echo_request": {"ident": 1, "seq": 1, "dta": "00"}}}),
+            &d(),
+        )
+        .unwrap_err();
+        assert_eq!(path_text(&e.path), "icmpv6.echo_request.dta", "{e}");
+        assert!(e.message.starts_with("unknown field `dta`"), "{e}");
         let e = build(&json!({"raw": "0g"}), &d()).unwrap_err();
         assert!(e.message.contains("not hex"), "{e}");
     }

@@ -86,7 +86,7 @@ pub struct CaseTopology {
 }
 
 /// A link: its name, or its name with settings.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum LinkDecl {
     Name(String),
@@ -293,7 +293,7 @@ pub struct ExpectStep {
 }
 
 /// `action`: a profile action by name (`action: move`), or with arguments.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ActionStep {
     Name(String),
@@ -322,6 +322,52 @@ impl ActionStep {
             ActionStep::Name(_) => BTreeMap::new(),
             ActionStep::WithArgs(c) => c.args.clone(),
         }
+    }
+}
+
+/// Deserialises a name or a mapping, the two forms of [`LinkDecl`] and
+/// [`ActionStep`]. (`#[serde(untagged)]` would say only "data did not match
+/// any variant" for a mapping with a wrong field; this way the mapping's own
+/// error comes out, with its path.)
+struct NameOrMap<T, M> {
+    name: fn(String) -> T,
+    map: fn(M) -> T,
+    expecting: &'static str,
+}
+
+impl<'de, T, M: Deserialize<'de>> serde::de::Visitor<'de> for NameOrMap<T, M> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+        Ok((self.name)(s.to_string()))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<T, A::Error> {
+        M::deserialize(serde::de::value::MapAccessDeserializer::new(a)).map(self.map)
+    }
+}
+
+impl<'de> Deserialize<'de> for LinkDecl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NameOrMap {
+            name: LinkDecl::Name,
+            map: LinkDecl::Spec,
+            expecting: "a link name, or a mapping {name, mtu}",
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ActionStep {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NameOrMap {
+            name: ActionStep::Name,
+            map: ActionStep::WithArgs,
+            expecting: "an action name, or a mapping {name, args}",
+        })
     }
 }
 
