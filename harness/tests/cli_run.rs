@@ -181,7 +181,10 @@ fn run_as_an_unprivileged_user() {
         return;
     }
     if let Some(why) = rootless::known_blockers() {
-        skip("run_as_an_unprivileged_user", &format!("{}: {}", why.0, why.1));
+        skip(
+            "run_as_an_unprivileged_user",
+            &format!("{}: {}", why.0, why.1),
+        );
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -278,5 +281,8 @@ fn list_explain_coverage_lint_and_schema() {
         .args(["lint", "profiles/linux-host.yaml"])
         .output()
         .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let o = bin().args(["schema", "--check"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
