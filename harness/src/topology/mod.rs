@@ -118,6 +118,8 @@ pub enum Side {
 pub enum TopologyError {
     #[error("invalid topology: {0}")]
     InvalidSpec(String),
+    #[error("{0}")]
+    HostInterface(String),
     #[error("no link named {0:?} in this topology")]
     NoSuchLink(String),
     #[error("cannot create a network namespace: {0} (needs CAP_SYS_ADMIN: run as root or through the rootless re-exec)")]
@@ -742,12 +744,12 @@ fn attach_blocking(spec: &AttachSpec) -> Result<AttachedSide, TopologyError> {
         let what = format!("host interface {:?} (link {:?})", l.ifname, l.name);
         let (flags, mtu) = netns::link_flags_mtu(&l.ifname).map_err(io_ctx(what.clone()))?;
         if flags & libc::IFF_UP == 0 {
-            return Err(TopologyError::InvalidSpec(format!(
+            return Err(TopologyError::HostInterface(format!(
                 "{what} is down; bring it up (the harness does not change host interfaces)"
             )));
         }
         if flags & libc::IFF_RUNNING == 0 {
-            return Err(TopologyError::InvalidSpec(format!(
+            return Err(TopologyError::HostInterface(format!(
                 "{what} has no carrier: is the IUT's end up and wired to it?"
             )));
         }
