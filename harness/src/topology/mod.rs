@@ -740,31 +740,53 @@ struct AttachedSide {
 fn attach_blocking(spec: &AttachSpec) -> Result<AttachedSide, TopologyError> {
     let capture = spec.capture.is_some();
     let mut side = AttachedSide::default();
-    for (i, l) in spec.links.iter().enumerate() {
-        let what = format!("host interface {:?} (link {:?})", l.ifname, l.name);
-        let (flags, mtu) = netns::link_flags_mtu(&l.ifname).map_err(io_ctx(what.clone()))?;
+    // Subscribed before the flags are read, so no carrier change is missed.
+    let mut monitor = oper::LinkMonitor::open_here().map_err(io_ctx("netlink monitor"))?;
+    let what = |l: &AttachLink| format!("host interface {:?} (link {:?})", l.ifname, l.name);
+    let mut no_carrier = Vec::new();
+    for l in &spec.links {
+        let (flags, mtu) = netns::link_flags_mtu(&l.ifname).map_err(io_ctx(what(l)))?;
         if flags & libc::IFF_UP == 0 {
             return Err(TopologyError::HostInterface(format!(
-                "{what} is down; bring it up (the harness does not change host interfaces)"
+                "{} is down; bring it up (the harness does not change host interfaces)",
+                what(l)
             )));
         }
         if flags & libc::IFF_RUNNING == 0 {
-            return Err(TopologyError::HostInterface(format!(
-                "{what} has no carrier: is the IUT's end up and wired to it?"
-            )));
+            no_carrier.push(l);
         }
         side.mtus.push(mtu);
+    }
+    // Up without a carrier (yet): linkwatch may still be at work, or the
+    // IUT's end is down. Wait for it, a little.
+    if !no_carrier.is_empty() {
+        let mut idx = Vec::new();
+        for l in &no_carrier {
+            idx.push(netns::ifindex(&l.ifname).map_err(io_ctx(what(l)))?);
+        }
+        let deadline = std::time::Instant::now() + OPER_UP_TIMEOUT;
+        if monitor.wait(&idx, true, deadline).is_err() {
+            let names: Vec<String> = no_carrier.iter().map(|l| what(l)).collect();
+            return Err(TopologyError::HostInterface(format!(
+                "{} has no carrier after {} s: is the IUT's end up and wired to it?",
+                names.join(", "),
+                OPER_UP_TIMEOUT.as_secs()
+            )));
+        }
+    }
+    for (i, l) in spec.links.iter().enumerate() {
         let open = |outgoing| -> io::Result<RawPacketSocket> {
             let s = RawPacketSocket::open_here(&l.ifname, outgoing)?;
             s.set_promiscuous()?;
             Ok(s)
         };
+        let w = what(l);
         side.sockets
-            .push(open(Outgoing::Drop).map_err(io_ctx(format!("tester socket on {what}")))?);
+            .push(open(Outgoing::Drop).map_err(io_ctx(format!("tester socket on {w}")))?);
         if capture {
             side.capture_sockets.push((
                 i,
-                open(Outgoing::Keep).map_err(io_ctx(format!("capture socket on {what}")))?,
+                open(Outgoing::Keep).map_err(io_ctx(format!("capture socket on {w}")))?,
             ));
         }
     }
