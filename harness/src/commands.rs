@@ -112,9 +112,26 @@ fn uname() -> (String, String) {
 }
 
 pub fn run(args: RunArgs) -> ExitCode {
+    // An attached IUT is wired to interfaces of this network namespace: a
+    // namespace of our own would hide them, so no rootless re-exec then.
+    let attached = hmip6spec::profile::load(&args.profile)
+        .is_ok_and(|p| p.profile.attach.is_some() && p.profile.launch.is_none());
+    if attached && !rootless::has_net_privileges() {
+        eprintln!(
+            "hmip6spec run: an attached IUT needs root (CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_ADMIN) \
+             on this host: the rootless mode runs in a network namespace of its own, without \
+             the host's interfaces"
+        );
+        return ExitCode::from(2);
+    }
     // Without root, continue inside a user + network namespace where the
     // kernel allows it (DESIGN.md, "Topologies").
-    if let Err(e) = rootless::reexec_if_needed() {
+    let privileged = if attached {
+        Ok(())
+    } else {
+        rootless::reexec_if_needed()
+    };
+    if let Err(e) = privileged {
         eprintln!("hmip6spec run: cannot get the privileges to build topologies: {e}");
         eprintln!("hmip6spec run: run as root, or see `hmip6spec doctor`");
         return ExitCode::from(2);
@@ -183,12 +200,30 @@ pub fn run(args: RunArgs) -> ExitCode {
     } else {
         None
     };
+    // Cases that share an IUT (restart: per-run, attach) run one at a time.
+    let mode = engine::Mode::of(&profile.profile);
+    let pace = match mode {
+        Some(m) if m.serial() => format!(
+            "one at a time ({}{})",
+            m.describe(),
+            match args.jobs {
+                Some(j) if j > 1 => format!("; -j {j} does not apply"),
+                _ => String::new(),
+            }
+        ),
+        _ => format!("{jobs} at once"),
+    };
+    let jobs = if mode.is_some_and(engine::Mode::serial) {
+        1
+    } else {
+        jobs
+    };
     eprintln!(
-        "hmip6spec: {} case(s) against {} ({}), {} at once; run {}",
+        "hmip6spec: {} case(s) against {} ({}), {}; run {}",
         total,
         profile.name(),
         profile.profile.role,
-        jobs,
+        pace,
         id
     );
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -987,19 +987,57 @@ pub fn lint_profile(lp: &LoadedProfile, cats: &Catalogues) -> Vec<Diagnostic> {
             }
         }
         if l.restart == crate::profile::Restart::PerRun {
-            out.push(Diagnostic::new(
-                &lp.path,
-                at(&[key("launch"), key("restart")], false),
-                "restart: per-run is not supported yet (every case gets a fresh IUT); remove it",
-            ));
+            // Launched once for every case: no case is current then.
+            let per_case =
+                |t: &str| references(t).is_ok_and(|refs| refs.iter().any(|r| r.name == "case.id"));
+            let mut at_case_id: Vec<Vec<Seg>> = Vec::new();
+            for (i, a) in l.command.iter().flatten().enumerate() {
+                if per_case(a) {
+                    at_case_id.push(vec![key("launch"), key("command"), Seg::Index(i)]);
+                }
+            }
+            for (k, v) in &l.env {
+                if per_case(v) {
+                    at_case_id.push(vec![key("launch"), key("env"), key(k)]);
+                }
+            }
+            for path in at_case_id {
+                out.push(Diagnostic::new(
+                    &lp.path,
+                    at(&path, false),
+                    "with `restart: per-run` the IUT is launched once for all the cases: `{case.id}` has no value here",
+                ));
+            }
         }
     }
-    if p.attach.is_some() {
-        out.push(Diagnostic::new(
-            &lp.path,
-            at(&[key("attach")], true),
-            "attached IUTs are not supported yet; use `launch`",
-        ));
+    if let Some(a) = &p.attach {
+        lint_attach(lp, a, &mut out);
+    }
+    if let Some(r) = &p.reset {
+        if r.command.is_empty() {
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&[key("reset"), key("command")], false),
+                "expected a command and its arguments",
+            ));
+        }
+        for (i, a) in r.command.iter().enumerate() {
+            check_text(
+                a,
+                vec![key("reset"), key("command"), Seg::Index(i)],
+                false,
+                &mut out,
+            );
+        }
+        if let Some(w) = &r.within {
+            if let Err(m) = as_duration(w) {
+                out.push(Diagnostic::new(
+                    &lp.path,
+                    at(&[key("reset"), key("within")], false),
+                    m,
+                ));
+            }
+        }
     }
     for (name, a) in &p.actions {
         if a.command.is_empty() {
@@ -1031,6 +1069,73 @@ pub fn lint_profile(lp: &LoadedProfile, cats: &Catalogues) -> Vec<Diagnostic> {
     out
 }
 
+/// `attach`: valid link and host interface names, each link on its own
+/// interface, and a unicast MAC for every link.
+fn lint_attach(lp: &LoadedProfile, a: &crate::profile::Attach, out: &mut Vec<Diagnostic>) {
+    let at = |path: &[Seg], key_pos: bool| lp.tree.locate(path, key_pos);
+    if a.interfaces.is_empty() {
+        out.push(Diagnostic::new(
+            &lp.path,
+            at(&[key("attach"), key("interfaces")], false),
+            "expected at least one `link: host-interface` pair",
+        ));
+    }
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for (link, ifname) in &a.interfaces {
+        let path = [key("attach"), key("interfaces"), key(link)];
+        if let Err(m) = check_ifname(link) {
+            out.push(Diagnostic::new(&lp.path, at(&path, true), m));
+        }
+        if let Err(m) = check_ifname(ifname) {
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&path, false),
+                format!(
+                    "host interface: {}",
+                    m.replacen("link name", "interface name", 1)
+                ),
+            ));
+        }
+        if let Some(other) = seen.insert(ifname, link) {
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&path, false),
+                format!(
+                    "links {other:?} and {link:?} are both mapped to host interface {ifname:?}; each link needs its own"
+                ),
+            ));
+        }
+        if !a.macs.contains_key(link) {
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&path, true),
+                format!(
+                    "no MAC for link {link:?}: add the IUT's MAC on it under attach.macs (unicast frames to the IUT need it)"
+                ),
+            ));
+        }
+    }
+    for (link, mac) in &a.macs {
+        let path = [key("attach"), key("macs"), key(link)];
+        if !a.interfaces.contains_key(link) {
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&path, true),
+                format!("link {link:?} is not in attach.interfaces"),
+            ));
+        }
+        match mac.parse::<MacAddr>() {
+            Err(e) => out.push(Diagnostic::new(&lp.path, at(&path, false), e.to_string())),
+            Ok(m) if m.is_multicast() => out.push(Diagnostic::new(
+                &lp.path,
+                at(&path, false),
+                format!("{m} is a multicast MAC; expected the IUT's unicast MAC on {link}"),
+            )),
+            Ok(_) => {}
+        }
+    }
+}
+
 fn check_type(kind: &str, v: &Value) -> Result<(), String> {
     let s = v.as_str();
     match kind {
@@ -1052,5 +1157,114 @@ fn check_type(kind: &str, v: &Value) -> Result<(), String> {
             .map(|_| ())
             .ok_or_else(|| format!("expected a number, found {v}")),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile;
+
+    fn lint_text(text: &str) -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cases");
+        let requirements = Catalogue::load(&root.join("requirements.yaml")).unwrap();
+        let (parameters, _) = ParameterCatalogue::load(&root.join("pics.yaml")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.yaml");
+        std::fs::write(&path, text).unwrap();
+        let lp = profile::load(&path).unwrap();
+        let cats = Catalogues {
+            requirements: &requirements,
+            parameters: &parameters,
+        };
+        lint_profile(&lp, &cats)
+            .into_iter()
+            .map(|d| d.to_string())
+            .collect()
+    }
+
+    const HEAD: &str = "role: host\npixit: {prefix: \"2001:db8:1::\"}\n";
+
+    #[test]
+    fn a_complete_attach_profile_is_clean() {
+        let d = lint_text(&format!(
+            "{HEAD}attach:\n  interfaces: {{access: ext0, core: enp3s0.2}}\n  macs: {{access: \"02:00:00:00:00:01\", core: 00-11-22-33-44-55}}\nreset:\n  command: [ip, -6, addr, flush, dev, \"{{if.access}}\", scope, global]\n  within: 2s\n"
+        ));
+        assert!(d.is_empty(), "{d:#?}");
+    }
+
+    #[test]
+    fn attach_needs_valid_names_distinct_interfaces_and_unicast_macs() {
+        let d = lint_text(&format!(
+            "{HEAD}attach:\n  interfaces: {{access: ext0, core: ext0, \"bad/link\": x, wan: averyveryverylongname}}\n  macs: {{access: \"02:00:00:00:00:01\", core: zz, \"bad/link\": \"01:00:5e:00:00:01\", wan: \"02:00:00:00:00:09\", ghost: \"02:00:00:00:00:02\"}}\n"
+        ));
+        let all = d.join("\n");
+        assert!(
+            all.contains("\"access\" and \"core\" are both mapped to host interface \"ext0\""),
+            "{all}"
+        );
+        assert!(all.contains("link name \"bad/link\" may only use"), "{all}");
+        assert!(
+            all.contains(
+                "host interface: interface name \"averyveryverylongname\" must be 1 to 15 bytes"
+            ),
+            "{all}"
+        );
+        assert!(all.contains("expected a MAC address like"), "{all}");
+        assert!(all.contains("is a multicast MAC"), "{all}");
+        assert!(
+            all.contains("link \"ghost\" is not in attach.interfaces"),
+            "{all}"
+        );
+        assert_eq!(d.len(), 6, "{all}");
+    }
+
+    #[test]
+    fn attach_needs_a_mac_for_every_interface() {
+        let d = lint_text(&format!(
+            "{HEAD}attach:\n  interfaces: {{access: ext0, core: ext1}}\n  macs: {{access: \"02:00:00:00:00:01\"}}\n"
+        ));
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert!(d[0].contains("no MAC for link \"core\""), "{}", d[0]);
+        let d = lint_text(&format!("{HEAD}attach:\n  interfaces: {{}}\n"));
+        assert!(d.iter().any(|x| x.contains("at least one")), "{d:#?}");
+    }
+
+    #[test]
+    fn per_run_is_accepted_but_not_with_the_case_id_in_the_launch() {
+        let ok = lint_text(&format!(
+            "{HEAD}launch:\n  command: [my-iut, \"{{if.access}}\"]\n  restart: per-run\n"
+        ));
+        assert!(ok.is_empty(), "{ok:#?}");
+        let d = lint_text(&format!(
+            "{HEAD}launch:\n  command: [my-iut, \"--log={{case.id}}.log\"]\n  env: {{X: \"{{case.id}}\"}}\n  restart: per-run\n"
+        ));
+        assert_eq!(d.len(), 2, "{d:#?}");
+        assert!(
+            d.iter().all(|x| x.contains("`{case.id}` has no value")),
+            "{d:#?}"
+        );
+        // The same launch per case is fine.
+        let d = lint_text(&format!(
+            "{HEAD}launch:\n  command: [my-iut, \"--log={{case.id}}.log\"]\n"
+        ));
+        assert!(d.is_empty(), "{d:#?}");
+    }
+
+    #[test]
+    fn reset_is_checked_like_a_command() {
+        let d = lint_text(&format!(
+            "{HEAD}launch:\n  kernel_ipv6: true\n  restart: per-run\nreset:\n  command: [flush, \"{{nope}}\"]\n  within: soon\n"
+        ));
+        assert_eq!(d.len(), 2, "{d:#?}");
+        assert!(
+            d.iter()
+                .any(|x| x.contains("undefined placeholder `{nope}`")),
+            "{d:#?}"
+        );
+        let d = lint_text(&format!(
+            "{HEAD}launch:\n  kernel_ipv6: true\nreset:\n  command: []\n"
+        ));
+        assert!(d.iter().any(|x| x.contains("expected a command")), "{d:#?}");
     }
 }

@@ -16,6 +16,16 @@
 //!   echo_request:
 //!     command: [ping, -c1, "{args.dst}"]
 //! ```
+//!
+//! Or, for an external IUT wired to host interfaces:
+//!
+//! ```yaml
+//! attach:
+//!   interfaces: {access: enp3s0}
+//!   macs: {access: "00:11:22:33:44:55"}
+//! reset:
+//!   command: [ssh, iut, "ip -6 addr flush dev eth1 scope global"]
+//! ```
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -54,6 +64,12 @@ pub struct Profile {
     /// Or use existing host interfaces wired to an external IUT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<Attach>,
+    /// Brings an IUT that several cases share (`restart: per-run`, or
+    /// `attach`) back to its initial state: run before every case, where
+    /// actions run. Ignored with `restart: per-case` (every case has a
+    /// fresh IUT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<Reset>,
     /// Commands the cases may ask for (`action` steps).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub actions: BTreeMap<String, ActionSpec>,
@@ -91,7 +107,9 @@ pub struct Launch {
     #[serde(default)]
     pub ready: Ready,
     /// `per-case` (default): a fresh IUT for every case, in its own
-    /// topology. `per-run`: one IUT, reused (cases then run one at a time).
+    /// topology. `per-run`: one topology (the union of the cases' links)
+    /// and one IUT for the whole run, launched once and relaunched only if
+    /// it dies; cases then run one at a time, each preceded by `reset`.
     #[serde(default)]
     pub restart: Restart,
 }
@@ -119,23 +137,47 @@ pub struct Ready {
     pub within: Option<Value>,
 }
 
-/// An external IUT on host interfaces.
+/// An external IUT on host interfaces. The harness opens packet sockets
+/// on them (promiscuous while the run lasts) and changes nothing else: they
+/// must exist, be up, have a carrier and have IPv6 off (the tester owns
+/// every frame). There is no IUT process: the IUT is ready at once, cases
+/// run one at a time, and `reset` and actions run as plain commands in the
+/// harness's own network namespace.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Attach {
-    /// Case link name -> host interface wired to the IUT.
+    /// Case link name -> host interface wired to the IUT. A case with a
+    /// link not listed here is NOT-APPLICABLE.
     pub interfaces: BTreeMap<String, String>,
-    /// The IUT's MAC on each link (for unicast frames to it).
+    /// The IUT's MAC on each link of `interfaces` (destination of unicast
+    /// frames to it; `{iut.<link>.mac}` in cases).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub macs: BTreeMap<String, String>,
+}
+
+/// The command that resets a shared IUT (see [`Profile::reset`]).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reset {
+    /// Placeholders as for `launch.command` (`{case.id}` is the case about
+    /// to run). It must exit 0, within `within`; otherwise the case is an
+    /// ERROR.
+    #[serde(deserialize_with = "words")]
+    pub command: Vec<String>,
+    /// Deadline (default 5s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Value>")]
+    pub within: Option<Value>,
 }
 
 /// A command a case can ask for.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionSpec {
-    /// Run in the IUT's namespace; placeholders as for `launch.command`
-    /// plus `{args.<name>}` from the step.
+    /// Run in the IUT's namespace (for an attached IUT: as a plain command
+    /// in the harness's own namespace); placeholders as for
+    /// `launch.command` plus `{args.<name>}` from the step (`{if.<link>}`
+    /// is then the host interface).
     #[serde(deserialize_with = "words")]
     #[schemars(with = "Vec<Word>")]
     pub command: Vec<String>,

@@ -105,7 +105,9 @@ pub enum StepStatus {
 pub struct StepRecord {
     /// `3`, or `4.2.1` inside repeat blocks (iteration, then step).
     pub step: String,
-    /// send, expect, expect_none, action, wait.
+    /// send, expect, expect_none, action, wait; and before the steps
+    /// `launch` (the IUT started, or running since an earlier case) and
+    /// `reset` (the profile's reset of a shared IUT).
     pub kind: String,
     /// One line in words.
     pub summary: String,

@@ -116,7 +116,14 @@ async fn links_are_isolated_and_named_per_role_with_deterministic_macs() {
         };
         // What the kernel really has on each end, asked from inside each
         // namespace (/sys/class/net would show the host's view).
-        for (ns, mac) in [(topo.tester_ns(), l.tester_mac), (topo.iut_ns(), l.iut_mac)] {
+        for (ns, mac) in [
+            (topo.tester_ns(), l.tester_mac),
+            (
+                topo.iut_ns()
+                    .expect("a built topology has an IUT namespace"),
+                l.iut_mac,
+            ),
+        ] {
             let mut cmd = std::process::Command::new("ip");
             cmd.args(["-o", "link", "show", "dev", &l.name]);
             let mut child = ns.spawn(cmd).unwrap();
@@ -176,7 +183,9 @@ async fn links_are_quiet_and_sysctls_are_applied() {
         .iut_sysctl("forwarding", "1");
     let topo = Topology::build(s).await.unwrap();
     let t = topo.tester_ns();
-    let i = topo.iut_ns();
+    let i = topo
+        .iut_ns()
+        .expect("a built topology has an IUT namespace");
     assert_eq!(t.sysctl("net/ipv6/conf/raw/disable_ipv6").unwrap(), "1");
     assert_eq!(t.sysctl("net/ipv6/conf/kern/disable_ipv6").unwrap(), "1");
     assert_eq!(i.sysctl("net/ipv6/conf/raw/disable_ipv6").unwrap(), "1");

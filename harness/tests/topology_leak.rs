@@ -67,14 +67,14 @@ fn drop_leaves_nothing() {
             let child = spawn_sleeper(&t).await;
             pids.push(child.pid());
             inodes.push(t.tester_ns().inode());
-            inodes.push(t.iut_ns().inode());
+            inodes.push(t.iut_ns().unwrap().inode());
             // Positive control: the /proc scan does see live namespaces.
             let refs = common::netns_refs();
             assert!(
                 refs.contains_key(&t.tester_ns().inode()),
                 "scan misses a live namespace"
             );
-            assert!(refs.contains_key(&t.iut_ns().inode()));
+            assert!(refs.contains_key(&t.iut_ns().unwrap().inode()));
             if i % 2 == 0 {
                 drop(child);
                 drop(t);
@@ -118,7 +118,7 @@ fn child_main() {
             report += &format!(
                 " ns={} ns={} pid={}",
                 t.tester_ns().inode(),
-                t.iut_ns().inode(),
+                t.iut_ns().unwrap().inode(),
                 c.pid()
             );
             keep.push((t, c));

@@ -5,6 +5,12 @@
 //! For each case: a fresh topology (its own namespaces, links and capture),
 //! the emulated nodes started, the IUT launched and waited for, one receiver
 //! per link logging every frame the IUT sends, then the steps in order.
+//! The profile's [`Mode`] varies only where the topology and the IUT come
+//! from: with `restart: per-run` one topology and one IUT serve every case
+//! of the run (module `session`), each case with its own capture; with
+//! `attach` the topology is made of host interfaces wired to an external
+//! IUT ([`Topology::attach`]). Both run cases one at a time, each after the
+//! profile's `reset`. The steps run the same way in every mode.
 //! Every wait is event-driven with a deadline (a frame arriving, the IUT's
 //! ready line, a process exiting); the only sleeps are `wait` steps.
 //!
@@ -13,6 +19,7 @@
 //! not missed), skipping frames an earlier `expect` already claimed.
 
 mod run;
+mod session;
 
 pub use run::{run_cases, RunOptions};
 
@@ -32,10 +39,12 @@ use crate::case::frame_spec::{self, Defaults};
 use crate::case::pattern::{self, Outcome};
 use crate::case::template::{as_duration, as_i64, Scope};
 use crate::case::{ActionStep, Case, ExpectStep, LoadedCase, OnTimeout, SendStep, Step};
-use crate::profile::{LoadedProfile, ParameterCatalogue};
+use crate::profile::{Launch, LoadedProfile, ParameterCatalogue, Profile, Restart};
 use crate::requirements::{Catalogue, Level};
 use crate::topology::node::{eui64_address, link_local, NodeSpec};
-use crate::topology::{LinkSpec, Nodes, NsChild, Stream, Topology, TopologySpec};
+use crate::topology::{
+    AttachLink, AttachSpec, LinkSpec, Nodes, NsChild, Stream, Topology, TopologySpec,
+};
 use crate::verdict::{CaseResult, FieldDiff, StepRecord, StepStatus, Verdict};
 
 /// Default deadline of `expect` and window of `expect_none` when neither
@@ -75,6 +84,19 @@ pub fn applicability(case: &Case, profile: &LoadedProfile) -> Result<(), String>
             return Err(format!(
                 "needs PICS {name} = {}, the profile claims {}",
                 want, have
+            ));
+        }
+    }
+    if let Some(a) = &p.attach {
+        if let Some(l) = case
+            .topology
+            .links
+            .iter()
+            .find(|l| !a.interfaces.contains_key(l.name()))
+        {
+            return Err(format!(
+                "the case needs link {:?}, which attach.interfaces does not map to a host interface",
+                l.name()
             ));
         }
     }
@@ -153,11 +175,50 @@ struct Exec<'a> {
     timeout: Duration,
 }
 
-/// Runs one case: applicability, topology, IUT, steps, teardown.
-pub async fn run_case(lc: &LoadedCase, ctx: &Context) -> CaseResult {
-    let started = Instant::now();
+/// How the profile puts the IUT on the links (DESIGN.md, "Topologies").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `launch` with `restart: per-case`: a fresh topology and IUT for
+    /// every case; cases may run in parallel.
+    PerCase,
+    /// `launch` with `restart: per-run`: one topology and one IUT for the
+    /// whole run; cases run one at a time, each preceded by the `reset`.
+    PerRun,
+    /// `attach`: an external IUT on host interfaces; cases run one at a
+    /// time, each preceded by the `reset`.
+    Attach,
+}
+
+impl Mode {
+    /// The profile's mode; `None` when it has neither `launch` nor `attach`.
+    pub fn of(profile: &Profile) -> Option<Mode> {
+        match (&profile.launch, &profile.attach) {
+            (Some(l), _) if l.restart == Restart::PerRun => Some(Mode::PerRun),
+            (Some(_), _) => Some(Mode::PerCase),
+            (None, Some(_)) => Some(Mode::Attach),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether the cases share one IUT, and so run one at a time.
+    pub fn serial(self) -> bool {
+        self != Mode::PerCase
+    }
+
+    /// In words, for the run's header line.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Mode::PerCase => "restart: per-case, a fresh IUT for every case",
+            Mode::PerRun => "restart: per-run, one IUT for the whole run",
+            Mode::Attach => "attach, an external IUT",
+        }
+    }
+}
+
+/// A result with the case's identity and nothing decided yet.
+fn new_result(lc: &LoadedCase) -> CaseResult {
     let case = &lc.case;
-    let mut result = CaseResult {
+    CaseResult {
         id: case.id.clone(),
         title: case.title.clone(),
         role: case.role,
@@ -172,23 +233,17 @@ pub async fn run_case(lc: &LoadedCase, ctx: &Context) -> CaseResult {
         iut_stderr: None,
         capture: None,
         duration_ms: 0,
-    };
-    if let Err(why) = applicability(case, &ctx.profile) {
-        result.verdict = Verdict::NotApplicable;
-        result.reason = why;
-        return result;
     }
-    if ctx.profile.profile.launch.is_none() {
-        result.verdict = Verdict::Error;
-        result.reason = if ctx.profile.profile.attach.is_some() {
-            "attached IUTs are not supported yet: give the profile a `launch` section".into()
-        } else {
-            "the profile has neither `launch` nor `attach`".into()
-        };
-        return result;
-    }
-    let capture = ctx.captures_dir.join(format!("{}.pcapng", case.id));
-    match run_in_topology(lc, ctx, &capture, started).await {
+}
+
+/// Fills `result` in from how the case ran.
+fn conclude(
+    result: &mut CaseResult,
+    outcome: Result<StepsOutcome, String>,
+    capture: &Path,
+    ctx: &Context,
+) {
+    match outcome {
         Ok((stop, records, stderr)) => {
             result.steps = records;
             result.iut_stderr = stderr;
@@ -199,7 +254,7 @@ pub async fn run_case(lc: &LoadedCase, ctx: &Context) -> CaseResult {
                         result
                             .steps
                             .iter()
-                            .filter(|r| r.status == StepStatus::Ok)
+                            .filter(|r| r.status == StepStatus::Ok && is_case_step(&r.kind))
                             .count()
                     );
                 }
@@ -210,7 +265,7 @@ pub async fn run_case(lc: &LoadedCase, ctx: &Context) -> CaseResult {
                     if s.verdict == Verdict::Fail {
                         let id = s
                             .violated
-                            .or_else(|| case.requirements.first().cloned())
+                            .or_else(|| result.requirements.first().cloned())
                             .unwrap_or_default();
                         result.level = ctx
                             .catalogue
@@ -222,7 +277,7 @@ pub async fn run_case(lc: &LoadedCase, ctx: &Context) -> CaseResult {
                 }
             }
             if capture.exists() {
-                result.capture = Some(capture);
+                result.capture = Some(capture.to_path_buf());
             }
         }
         Err(e) => {
@@ -230,13 +285,62 @@ pub async fn run_case(lc: &LoadedCase, ctx: &Context) -> CaseResult {
             result.reason = e;
         }
     }
+}
+
+/// Whether a record is one of the case's own steps (not the harness's
+/// `launch` or `reset` before them).
+fn is_case_step(kind: &str) -> bool {
+    !matches!(kind, "launch" | "reset")
+}
+
+/// Runs one case: applicability, topology, IUT, steps, teardown. With
+/// `restart: per-run` the case gets a run of its own (one topology, one
+/// launch); [`run_cases`] shares them between the cases of a run.
+pub async fn run_case(lc: &LoadedCase, ctx: &Context) -> CaseResult {
+    if Mode::of(&ctx.profile.profile) == Some(Mode::PerRun) {
+        let mut rs = session::run_per_run(std::slice::from_ref(lc), ctx, |_| {}).await;
+        if let Some(r) = rs.pop() {
+            return r;
+        }
+    }
+    let started = Instant::now();
+    let mut result = new_result(lc);
+    if let Err(why) = applicability(&lc.case, &ctx.profile) {
+        result.verdict = Verdict::NotApplicable;
+        result.reason = why;
+        return result;
+    }
+    let capture = ctx.captures_dir.join(format!("{}.pcapng", lc.case.id));
+    let outcome = match Mode::of(&ctx.profile.profile) {
+        None => Err("the profile has neither `launch` nor `attach`".to_string()),
+        Some(Mode::Attach) => attached_case(lc, ctx, &capture, started).await,
+        Some(_) => launched_case(lc, ctx, &capture, started).await,
+    };
+    conclude(&mut result, outcome, &capture, ctx);
     result.duration_ms = started.elapsed().as_millis() as u64;
     result
 }
 
 type StepsOutcome = (Option<Stop>, Vec<StepRecord>, Option<String>);
 
-async fn run_in_topology(
+/// The IUT's link settings from the profile, for link `name`.
+fn link_spec(name: &str, mtu: Option<u32>, launch: &Launch) -> LinkSpec {
+    let mut spec = LinkSpec::new(name).iut_kernel_ipv6(launch.kernel_ipv6);
+    if let Some(mtu) = mtu {
+        spec = spec.mtu(mtu);
+    }
+    for (k, v) in &launch.sysctls {
+        let v = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        spec = spec.iut_sysctl(k, &v);
+    }
+    spec
+}
+
+/// `restart: per-case`: a fresh topology, the IUT launched in it.
+async fn launched_case(
     lc: &LoadedCase,
     ctx: &Context,
     capture: &Path,
@@ -244,23 +348,12 @@ async fn run_in_topology(
 ) -> Result<StepsOutcome, String> {
     let case = &lc.case;
     let launch = ctx.profile.profile.launch.as_ref().ok_or("no launch")?;
-    let mut scope = base_scope(&ctx.profile, &ctx.parameters);
-    scope.set("case.id", json!(case.id));
-    let mut links = Vec::new();
-    for l in &case.topology.links {
-        let mut spec = LinkSpec::new(l.name()).iut_kernel_ipv6(launch.kernel_ipv6);
-        if let Some(mtu) = l.mtu() {
-            spec = spec.mtu(mtu);
-        }
-        for (k, v) in &launch.sysctls {
-            let v = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            spec = spec.iut_sysctl(k, &v);
-        }
-        links.push(spec);
-    }
+    let links = case
+        .topology
+        .links
+        .iter()
+        .map(|l| link_spec(l.name(), l.mtu(), launch))
+        .collect();
     let topo = Topology::build(TopologySpec {
         links,
         seed: seed_of(&case.id),
@@ -268,6 +361,80 @@ async fn run_in_topology(
     })
     .await
     .map_err(|e| format!("cannot build the topology: {e}"))?;
+    let mut iut = IutSlot::Launch(launch);
+    let outcome = in_topology(lc, ctx, &topo, &mut iut, None, started).await?;
+    topo.close().map_err(|e| format!("teardown: {e}"))?;
+    Ok(outcome)
+}
+
+/// `attach`: the tester on the host interfaces wired to the external IUT.
+async fn attached_case(
+    lc: &LoadedCase,
+    ctx: &Context,
+    capture: &Path,
+    started: Instant,
+) -> Result<StepsOutcome, String> {
+    let case = &lc.case;
+    let attach = ctx.profile.profile.attach.as_ref().ok_or("no attach")?;
+    let mut links = Vec::new();
+    for l in &case.topology.links {
+        let name = l.name();
+        let ifname = attach
+            .interfaces
+            .get(name)
+            .ok_or_else(|| format!("attach.interfaces maps no host interface to link {name:?}"))?;
+        let mac: MacAddr = attach
+            .macs
+            .get(name)
+            .ok_or_else(|| format!("attach.macs gives no MAC for link {name:?}"))?
+            .parse()
+            .map_err(|e| format!("attach.macs.{name}: {e}"))?;
+        links.push(AttachLink {
+            name: name.to_string(),
+            ifname: ifname.clone(),
+            iut_mac: mac.0,
+        });
+    }
+    let topo = Topology::attach(AttachSpec {
+        links,
+        seed: seed_of(&case.id),
+        capture: Some(capture.to_path_buf()),
+    })
+    .await
+    .map_err(|e| format!("cannot attach to the IUT's interfaces: {e}"))?;
+    for (l, info) in case.topology.links.iter().zip(topo.links()) {
+        if let Some(mtu) = l.mtu().filter(|m| *m != info.mtu) {
+            return Err(format!(
+                "the case needs MTU {mtu} on link {}, host interface {} has MTU {} (the harness does not change host interfaces)",
+                info.name, info.ifname, info.mtu
+            ));
+        }
+    }
+    let mut iut = IutSlot::External;
+    let outcome = in_topology(lc, ctx, &topo, &mut iut, None, started).await?;
+    topo.close().map_err(|e| format!("teardown: {e}"))?;
+    Ok(outcome)
+}
+
+/// The IUT process as a case starts.
+enum IutSlot<'a> {
+    /// Launch `launch.command` (if any) for this case; kill it after.
+    Launch(&'a Launch),
+    /// Shared with other cases (`restart: per-run`): the running process
+    /// (none for a kernel IUT) and a line for the case's records. The
+    /// process is put back after the case, unless it exited.
+    Shared {
+        child: Option<NsChild>,
+        note: Option<String>,
+    },
+    /// An external IUT: nothing to start or watch.
+    External,
+}
+
+/// The IUT's link facts: `iut.<link>.mac`, `iut.<link>.link_local` (the
+/// EUI-64 one, as a kernel forms it) and `if.<link>` (the interface name:
+/// the IUT's in a built topology, the host's in an attached one).
+fn link_facts(scope: &mut Scope, topo: &Topology) {
     for l in topo.links() {
         let mac = MacAddr(l.iut_mac);
         scope.set(format!("iut.{}.mac", l.name), json!(mac.to_string()));
@@ -275,8 +442,81 @@ async fn run_in_topology(
             format!("iut.{}.link_local", l.name),
             json!(link_local(mac).to_string()),
         );
-        scope.set(format!("if.{}", l.name), json!(l.name));
+        scope.set(format!("if.{}", l.name), json!(l.ifname));
     }
+}
+
+fn record_at(started: Instant, step: &str, kind: &str, summary: String) -> StepRecord {
+    StepRecord {
+        step: step.to_string(),
+        kind: kind.to_string(),
+        summary,
+        status: StepStatus::Ok,
+        at_ms: started.elapsed().as_millis() as u64,
+        link: None,
+        frame: None,
+    }
+}
+
+/// One case in a topology: the one code path of every mode. With a shared
+/// IUT the profile's `reset` runs first; with `capture`, the topology is
+/// shared between cases: what is queued on its sockets is dropped and the
+/// case gets a capture of its own links.
+async fn in_topology(
+    lc: &LoadedCase,
+    ctx: &Context,
+    topo: &Topology,
+    iut: &mut IutSlot<'_>,
+    capture: Option<&Path>,
+    started: Instant,
+) -> Result<StepsOutcome, String> {
+    let case = &lc.case;
+    let mut scope = base_scope(&ctx.profile, &ctx.parameters);
+    scope.set("case.id", json!(case.id));
+    link_facts(&mut scope, topo);
+    let mut records = Vec::new();
+    if !matches!(iut, IutSlot::Launch(_)) {
+        if let Some(reset) = &ctx.profile.profile.reset {
+            match run_command(topo, &scope, "reset", &reset.command, reset.within.as_ref()).await {
+                Ok(argv) => {
+                    records.push(record_at(started, "0", "reset", format!("reset: {argv}")))
+                }
+                Err(stop) => {
+                    let mut r = record_at(started, "0", "reset", stop.reason.clone());
+                    r.status = StepStatus::Failed;
+                    return Ok((Some(stop), vec![r], None));
+                }
+            }
+        }
+    }
+    let Some(path) = capture else {
+        return case_steps(lc, ctx, topo, iut, scope, records, started).await;
+    };
+    // Frames of earlier cases (or of the reset) never reach this one.
+    topo.drain();
+    let names: Vec<&str> = case.topology.links.iter().map(|l| l.name()).collect();
+    topo.start_capture(path, &names)
+        .map_err(|e| format!("cannot start the capture: {e}"))?;
+    let out = case_steps(lc, ctx, topo, iut, scope, records, started).await;
+    let finished = topo.finish_capture();
+    match (out, finished) {
+        (Ok(_), Err(e)) => Err(format!("capture: {e}")),
+        (out, _) => out,
+    }
+}
+
+/// Variables, emulated nodes, receivers, the IUT, the steps; then the
+/// nodes and receivers stop (the topology stays).
+async fn case_steps(
+    lc: &LoadedCase,
+    ctx: &Context,
+    topo: &Topology,
+    iut: &mut IutSlot<'_>,
+    mut scope: Scope,
+    records: Vec<StepRecord>,
+    started: Instant,
+) -> Result<StepsOutcome, String> {
+    let case = &lc.case;
     // Case variables may use the profile and the IUT's link facts; nodes
     // may use case variables.
     for (name, v) in &case.vars {
@@ -311,10 +551,12 @@ async fn run_in_topology(
         }
     }
 
+    // One receiver per link of the case (a shared topology may have more).
     let log = Arc::new(RxLog::default());
     let mut receivers = Vec::new();
-    for (i, l) in topo.links().iter().enumerate() {
-        let sock = topo.tester_link(&l.name).map_err(|e| e.to_string())?;
+    for l in &case.topology.links {
+        let i = topo.link_index(l.name()).map_err(|e| e.to_string())?;
+        let sock = topo.tester_link(l.name()).map_err(|e| e.to_string())?;
         let log = log.clone();
         receivers.push(tokio::spawn(async move {
             while let Ok(f) = sock.recv().await {
@@ -344,18 +586,30 @@ async fn run_in_topology(
     };
     let mut exec = Exec {
         ctx,
-        topo: &topo,
+        topo,
         nodes: &nodes,
         log: log.clone(),
         scope,
         since: 0,
         claimed: Vec::new(),
-        records: Vec::new(),
+        records,
         started,
         iut: None,
         timeout,
     };
-    let mut stop = exec.launch(launch).await.err();
+    let mut stop = None;
+    let mut shared = false;
+    match iut {
+        IutSlot::Launch(launch) => stop = exec.launch(launch).await.err(),
+        IutSlot::Shared { child, note } => {
+            shared = true;
+            exec.iut = child.take();
+            if let Some(n) = note.take() {
+                exec.record("0", "launch", n, StepStatus::Ok, None);
+            }
+        }
+        IutSlot::External => {}
+    }
     if stop.is_none() {
         stop = exec.steps(&case.steps, "").await.err();
     }
@@ -375,10 +629,18 @@ async fn run_in_topology(
                 )));
             }
         }
-        let _ = child.kill();
         let err = child.stderr();
         if !err.is_empty() && stop.as_ref().is_some_and(|s| s.verdict == Verdict::Error) {
             stderr = Some(tail(&err));
+        }
+        match iut {
+            // Still running: the next case uses it.
+            IutSlot::Shared { child: slot, .. } if shared && exited.is_none() => {
+                *slot = Some(child)
+            }
+            _ => {
+                let _ = child.kill();
+            }
         }
     }
     let records = std::mem::take(&mut exec.records);
@@ -387,8 +649,128 @@ async fn run_in_topology(
         r.abort();
     }
     nodes.shutdown().await;
-    topo.close().map_err(|e| format!("teardown: {e}"))?;
     Ok((stop, records, stderr))
+}
+
+/// Resolves a command line's placeholders.
+fn argv_of(scope: &Scope, what: &str, command: &[String]) -> Result<Vec<String>, Stop> {
+    command
+        .iter()
+        .map(|s| match scope.resolve(&Value::String(s.clone())) {
+            Ok(Value::String(t)) => Ok(t),
+            Ok(other) => Ok(other.to_string()),
+            Err(e) => Err(Stop::error(format!("{what}: {s:?}: {}", e.message))),
+        })
+        .collect()
+}
+
+/// Runs a command where the IUT's commands run ([`Topology::spawn_iut`])
+/// and waits for it to exit 0 within `within` (default [`DEFAULT_READY`]).
+/// Returns the command line, resolved.
+async fn run_command(
+    topo: &Topology,
+    scope: &Scope,
+    what: &str,
+    command: &[String],
+    within: Option<&Value>,
+) -> Result<String, Stop> {
+    let argv = argv_of(scope, what, command)?;
+    let Some((prog, args)) = argv.split_first() else {
+        return Err(Stop::error(format!("{what}: empty command")));
+    };
+    let within = match within {
+        Some(v) => as_duration(v).map_err(|e| Stop::error(format!("{what}: within: {e}")))?,
+        None => DEFAULT_READY,
+    };
+    let mut cmd = std::process::Command::new(prog);
+    cmd.args(args);
+    let mut child = topo
+        .spawn_iut(cmd)
+        .map_err(|e| Stop::error(format!("{what}: cannot start `{prog}`: {e}")))?;
+    match child.wait_until(Instant::now() + within).await {
+        Ok(Some(st)) if st.success() => Ok(argv.join(" ")),
+        Ok(Some(st)) => Err(Stop::error(format!(
+            "{what} failed ({st}): {}",
+            tail(&child.stderr()).trim_end()
+        ))),
+        Ok(None) => {
+            let _ = child.kill();
+            Err(Stop::error(format!(
+                "{what} did not finish within {}",
+                humantime::format_duration(within)
+            )))
+        }
+        Err(e) => Err(Stop::error(format!("{what}: {e}"))),
+    }
+}
+
+/// Starts the IUT's command in the topology's IUT namespace and waits
+/// until it is ready; returns it and its command line.
+async fn launch_iut(
+    topo: &Topology,
+    scope: &Scope,
+    launch: &Launch,
+    command: &[String],
+) -> Result<(NsChild, String), Stop> {
+    let argv = argv_of(scope, "launch.command", command)?;
+    let Some((prog, args)) = argv.split_first() else {
+        return Err(Stop::error("launch.command is empty"));
+    };
+    let mut cmd = std::process::Command::new(prog);
+    cmd.args(args);
+    for (k, v) in &launch.env {
+        let v = argv_of(scope, &format!("launch.env.{k}"), std::slice::from_ref(v))?;
+        cmd.env(k, v.concat());
+    }
+    let mut child = topo
+        .spawn_iut(cmd)
+        .map_err(|e| Stop::error(format!("cannot start the IUT `{prog}`: {e}")))?;
+    let within = match &launch.ready.within {
+        Some(v) => as_duration(&scope.resolve(v).unwrap_or(v.clone()))
+            .map_err(|e| Stop::error(format!("launch.ready.within: {e}")))?,
+        None => DEFAULT_READY,
+    };
+    let deadline = Instant::now() + within;
+    let wanted = match (&launch.ready.stdout_line, &launch.ready.stderr_line) {
+        (Some(t), _) => Some((Stream::Stdout, t.clone())),
+        (None, Some(t)) => Some((Stream::Stderr, t.clone())),
+        (None, None) => None,
+    };
+    if let Some((stream, text)) = wanted {
+        let line = child
+            .wait_for_line(stream, deadline, |l| l.contains(text.as_str()))
+            .await;
+        if line.is_none() {
+            // The stream ended or the deadline passed. If the process
+            // is exiting, wait (event-driven, briefly) for its status
+            // and the rest of its stderr, so the reason is exact.
+            let exited = child
+                .wait_until(Instant::now() + Duration::from_millis(500))
+                .await
+                .ok()
+                .flatten();
+            let why = match exited {
+                Some(st) => {
+                    format!("the IUT exited ({st}) before printing its ready line {text:?}")
+                }
+                None => format!(
+                    "the IUT did not print its ready line {text:?} within {}",
+                    humantime::format_duration(within)
+                ),
+            };
+            let err = child.stderr();
+            let _ = child.kill();
+            let mut s = Stop::error(why);
+            if !err.is_empty() {
+                s.reason
+                    .push_str(&format!("; its stderr ends: {}", tail(&err).trim_end()));
+            }
+            return Err(s);
+        }
+    } else if let Ok(Some(st)) = child.try_wait() {
+        return Err(Stop::error(format!("the IUT exited at once ({st})")));
+    }
+    Ok((child, argv.join(" ")))
 }
 
 fn tail(s: &str) -> String {
@@ -452,89 +834,20 @@ impl Exec<'_> {
         });
     }
 
-    async fn launch(&mut self, launch: &crate::profile::Launch) -> Result<(), Stop> {
+    async fn launch(&mut self, launch: &Launch) -> Result<(), Stop> {
         let Some(command) = &launch.command else {
             return Ok(());
         };
-        let argv: Vec<String> = command
-            .iter()
-            .map(|a| self.text(a))
-            .collect::<Result<_, _>>()?;
-        let Some((prog, args)) = argv.split_first() else {
-            return Err(Stop::error("launch.command is empty"));
-        };
-        let mut cmd = std::process::Command::new(prog);
-        cmd.args(args);
-        for (k, v) in &launch.env {
-            cmd.env(k, self.text(v)?);
-        }
-        let child = self
-            .topo
-            .spawn_iut(cmd)
-            .map_err(|e| Stop::error(format!("cannot start the IUT `{prog}`: {e}")))?;
-        let within = match &launch.ready.within {
-            Some(v) => as_duration(&self.scope.resolve(v).unwrap_or(v.clone()))
-                .map_err(|e| Stop::error(format!("launch.ready.within: {e}")))?,
-            None => DEFAULT_READY,
-        };
-        let deadline = Instant::now() + within;
-        let wanted = match (&launch.ready.stdout_line, &launch.ready.stderr_line) {
-            (Some(t), _) => Some((Stream::Stdout, t.clone())),
-            (None, Some(t)) => Some((Stream::Stderr, t.clone())),
-            (None, None) => None,
-        };
-        let mut child = child;
-        if let Some((stream, text)) = wanted {
-            let line = child
-                .wait_for_line(stream, deadline, |l| l.contains(text.as_str()))
-                .await;
-            if line.is_none() {
-                // The stream ended or the deadline passed. If the process
-                // is exiting, wait (event-driven, briefly) for its status
-                // and the rest of its stderr, so the reason is exact.
-                let exited = child
-                    .wait_until(Instant::now() + Duration::from_millis(500))
-                    .await
-                    .ok()
-                    .flatten();
-                let why = match exited {
-                    Some(st) => {
-                        format!("the IUT exited ({st}) before printing its ready line {text:?}")
-                    }
-                    None => format!(
-                        "the IUT did not print its ready line {text:?} within {}",
-                        humantime::format_duration(within)
-                    ),
-                };
-                let err = child.stderr();
-                let _ = child.kill();
-                let mut s = Stop::error(why);
-                if !err.is_empty() {
-                    s.reason
-                        .push_str(&format!("; its stderr ends: {}", tail(&err).trim_end()));
-                }
-                return Err(s);
-            }
-        } else if let Ok(Some(st)) = child.try_wait() {
-            return Err(Stop::error(format!("the IUT exited at once ({st})")));
-        }
+        let (child, argv) = launch_iut(self.topo, &self.scope, launch, command).await?;
         self.record(
             "0",
             "launch",
-            format!("IUT started: {}", argv.join(" ")),
+            format!("IUT started: {argv}"),
             StepStatus::Ok,
             None,
         );
         self.iut = Some(child);
         Ok(())
-    }
-
-    fn text(&self, s: &str) -> Result<String, Stop> {
-        match self.scope.resolve(&Value::String(s.to_string())) {
-            Ok(Value::String(t)) => Ok(t),
-            Ok(other) => Ok(other.to_string()),
-            Err(e) => Err(Stop::error(format!("{s:?}: {}", e.message))),
-        }
     }
 
     fn iut_alive(&mut self) -> Result<(), Stop> {
@@ -806,15 +1119,7 @@ impl Exec<'_> {
             let v = self.scope.resolve(&v).map_err(|e| Stop::error(e.message))?;
             scope.set(format!("args.{k}"), v);
         }
-        let argv: Vec<String> = spec
-            .command
-            .iter()
-            .map(|s| match scope.resolve(&Value::String(s.clone())) {
-                Ok(Value::String(t)) => Ok(t),
-                Ok(other) => Ok(other.to_string()),
-                Err(e) => Err(Stop::error(format!("action {name}: {}", e.message))),
-            })
-            .collect::<Result<_, _>>()?;
+        let argv = argv_of(&scope, &format!("action {name}"), &spec.command)?;
         let Some((prog, args)) = argv.split_first() else {
             return Err(Stop::error(format!("action {name}: empty command")));
         };

@@ -1,18 +1,21 @@
 //! Running many cases: in parallel, each in its own topology, results in
-//! the order of the case list whatever order they finish in.
+//! the order of the case list whatever order they finish in; or, when the
+//! cases share an IUT (`restart: per-run`, `attach`), one at a time in case
+//! order whatever `jobs` says.
 
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use super::{run_case, Context};
+use super::{run_case, session, Context, Mode};
 use crate::case::LoadedCase;
 use crate::verdict::CaseResult;
 
 /// How to run.
 #[derive(Clone, Copy, Debug)]
 pub struct RunOptions {
-    /// Cases at once (at least 1).
+    /// Cases at once (at least 1); ignored when the profile's [`Mode`] is
+    /// serial.
     pub jobs: usize,
 }
 
@@ -24,6 +27,19 @@ pub async fn run_cases(
     opts: RunOptions,
     mut on_done: impl FnMut(&CaseResult),
 ) -> Vec<CaseResult> {
+    match Mode::of(&ctx.profile.profile) {
+        Some(Mode::PerRun) => return session::run_per_run(&cases, &ctx, on_done).await,
+        Some(Mode::Attach) => {
+            let mut out = Vec::with_capacity(cases.len());
+            for lc in &cases {
+                let r = run_case(lc, &ctx).await;
+                on_done(&r);
+                out.push(r);
+            }
+            return out;
+        }
+        Some(Mode::PerCase) | None => {}
+    }
     let jobs = opts.jobs.max(1);
     let gate = Arc::new(Semaphore::new(jobs));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, CaseResult)>();

@@ -11,6 +11,11 @@
 //!   +-------------+   veth "core"     +-------------+
 //!   IPv6 off, AF_PACKET               IPv6 on or off per link
 //! ```
+//!
+//! Or, for an external IUT, [`Topology::attach`]: no namespace and no veth
+//! is made; the tester's sockets are opened on existing interfaces of the
+//! harness's own namespace, which are used as they are (see
+//! [`AttachSpec`]).
 
 pub mod capture;
 pub mod link;
@@ -24,9 +29,9 @@ pub mod rootless;
 pub mod testing;
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use capture::{Capture, CaptureSummary};
 pub use link::{Direction, Frame, FrameLink, FrameLinkExt};
@@ -113,6 +118,8 @@ pub enum Side {
 pub enum TopologyError {
     #[error("invalid topology: {0}")]
     InvalidSpec(String),
+    #[error("{0}")]
+    HostInterface(String),
     #[error("no link named {0:?} in this topology")]
     NoSuchLink(String),
     #[error("cannot create a network namespace: {0} (needs CAP_SYS_ADMIN: run as root or through the rootless re-exec)")]
@@ -132,10 +139,13 @@ fn io_ctx(context: impl Into<String>) -> impl FnOnce(io::Error) -> TopologyError
     move |source| TopologyError::Io { context, source }
 }
 
-/// Facts about one built link.
+/// Facts about one built (or attached) link.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkInfo {
     pub name: String,
+    /// The tester's interface: `name` in a built topology, the host
+    /// interface in an attached one.
+    pub ifname: String,
     pub tester_mac: [u8; 6],
     pub iut_mac: [u8; 6],
     pub mtu: u32,
@@ -224,15 +234,81 @@ impl TopologySpec {
     }
 }
 
-/// A built topology. Dropping it finishes the capture, closes the sockets and
-/// the namespace fds; the kernel then removes the namespaces and their veths.
+/// One link of an attached topology: a case link name, the existing host
+/// interface wired to the IUT, and the IUT's MAC on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachLink {
+    pub name: String,
+    /// An interface of the harness's network namespace. It must exist and
+    /// be up with a carrier; the harness never changes it.
+    pub ifname: String,
+    /// The IUT's MAC on this link (destination of unicast frames to it).
+    pub iut_mac: [u8; 6],
+}
+
+/// What to attach to, for an external IUT ([`Topology::attach`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AttachSpec {
+    pub links: Vec<AttachLink>,
+    /// Seeds the tester's and the emulated nodes' MACs (see [`mac_for`]).
+    pub seed: u64,
+    /// Where to write the pcapng capture of all links, if anywhere.
+    pub capture: Option<PathBuf>,
+}
+
+impl AttachSpec {
+    /// Checks the spec without touching the system.
+    pub fn validate(&self) -> Result<(), TopologyError> {
+        if self.links.is_empty() {
+            return Err(TopologyError::InvalidSpec(
+                "a topology needs at least one link".into(),
+            ));
+        }
+        if self.links.len() > 255 {
+            return Err(TopologyError::InvalidSpec("at most 255 links".into()));
+        }
+        for (i, l) in self.links.iter().enumerate() {
+            check_ifname(&l.name).map_err(TopologyError::InvalidSpec)?;
+            check_ifname(&l.ifname).map_err(|e| {
+                TopologyError::InvalidSpec(format!("host interface of link {:?}: {e}", l.name))
+            })?;
+            if let Some(o) = self.links[..i].iter().find(|o| o.name == l.name) {
+                return Err(TopologyError::InvalidSpec(format!(
+                    "link {:?} appears twice",
+                    o.name
+                )));
+            }
+            if let Some(o) = self.links[..i].iter().find(|o| o.ifname == l.ifname) {
+                return Err(TopologyError::InvalidSpec(format!(
+                    "links {:?} and {:?} are both on host interface {:?}",
+                    o.name, l.name, l.ifname
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The capture being written: the file, and the capture's interface number
+/// of each topology link (`None`: not captured).
+struct ActiveCapture {
+    capture: Arc<Capture>,
+    links: Vec<Option<usize>>,
+}
+
+/// A built (or attached) topology. Dropping it finishes the capture, closes
+/// the sockets and the namespace fds; the kernel then removes the namespaces
+/// and their veths (an attached topology removes nothing: it made nothing).
 pub struct Topology {
     links: Vec<LinkInfo>,
     tester_sockets: Vec<Arc<PacketSocket>>,
-    capture: Option<Arc<Capture>>,
+    capture: Mutex<Option<ActiveCapture>>,
+    /// Made by [`Topology::attach`]: the tester's "namespace" is the
+    /// harness's own and there is no IUT namespace.
+    attached: bool,
     // Declared last so they are closed after the sockets and the capture.
     tester: NetNs,
-    iut: NetNs,
+    iut: Option<NetNs>,
 }
 
 /// ifindex of the tester's end of link `i` is `TESTER_IFINDEX_BASE + i`,
@@ -271,6 +347,7 @@ impl Topology {
             .enumerate()
             .map(|(i, l)| LinkInfo {
                 name: l.name.clone(),
+                ifname: l.name.clone(),
                 tester_mac: mac_for(spec.seed, i, Side::Tester),
                 iut_mac: mac_for(spec.seed, i, Side::Iut),
                 mtu: l.mtu,
@@ -285,21 +362,150 @@ impl Topology {
         }
         let capture = match &spec.capture {
             None => None,
-            Some(path) => {
-                let names: Vec<String> = links.iter().map(|l| l.name.clone()).collect();
-                let c = Capture::create(path, &names).map_err(io_ctx("capture file"))?;
-                c.start(side.capture_sockets)
-                    .map_err(io_ctx("capture thread"))?;
-                Some(Arc::new(c))
-            }
+            Some(path) => Some(start_capture(path, &links, side.capture_sockets)?),
         };
         Ok(Topology {
             links,
             tester_sockets,
-            capture,
+            capture: Mutex::new(capture),
+            attached: false,
             tester,
-            iut,
+            iut: Some(iut),
         })
+    }
+
+    /// Attaches to an external IUT: opens the tester's sockets (and the
+    /// capture's, if asked) on existing interfaces of the calling thread's
+    /// network namespace, one per link. Nothing is created and nothing is
+    /// changed: no sysctl, address or link state; the only effect, gone
+    /// when the topology closes, is the promiscuous membership of its
+    /// packet sockets ([`RawPacketSocket::set_promiscuous`]), so that frames
+    /// for the emulated nodes' MACs pass a real NIC. Each interface must
+    /// exist and be up with a carrier. There is no IUT namespace: IUT-side
+    /// commands ([`Topology::spawn_iut`]) run in the harness's namespace.
+    /// Must be called within a tokio runtime.
+    pub async fn attach(spec: AttachSpec) -> Result<Topology, TopologyError> {
+        spec.validate()?;
+        let here = NetNs::current().map_err(io_ctx("the harness's network namespace"))?;
+        let spec2 = spec.clone();
+        let (here, opened) = tokio::task::spawn_blocking(move || {
+            let r = here.run(|| attach_blocking(&spec2));
+            (here, r)
+        })
+        .await
+        .map_err(|e| TopologyError::Io {
+            context: "topology attach task".into(),
+            source: io::Error::other(e.to_string()),
+        })?;
+        let side = opened.map_err(io_ctx("attach"))??;
+        let links: Vec<LinkInfo> = spec
+            .links
+            .iter()
+            .zip(side.mtus)
+            .enumerate()
+            .map(|(i, (l, mtu))| LinkInfo {
+                name: l.name.clone(),
+                ifname: l.ifname.clone(),
+                tester_mac: mac_for(spec.seed, i, Side::Tester),
+                iut_mac: l.iut_mac,
+                mtu,
+                iut_kernel_ipv6: false,
+            })
+            .collect();
+        let mut tester_sockets = Vec::with_capacity(links.len());
+        for (l, raw) in links.iter().zip(side.sockets) {
+            tester_sockets.push(Arc::new(
+                PacketSocket::from_raw(&l.name, raw).map_err(io_ctx("tester socket"))?,
+            ));
+        }
+        let capture = match &spec.capture {
+            None => None,
+            Some(path) => Some(start_capture(path, &links, side.capture_sockets)?),
+        };
+        Ok(Topology {
+            links,
+            tester_sockets,
+            capture: Mutex::new(capture),
+            attached: true,
+            tester: here,
+            iut: None,
+        })
+    }
+
+    /// Whether this topology was made by [`Topology::attach`].
+    pub fn is_attached(&self) -> bool {
+        self.attached
+    }
+
+    /// Starts a capture of the links named in `links` (each must exist) into
+    /// `path`, on sockets opened now: it holds only frames from this moment
+    /// on. For running several cases in one topology, one capture each; a
+    /// topology built with [`TopologySpec::capture`] already has one. Fails
+    /// if a capture is running (finish it with [`Topology::finish_capture`]).
+    pub fn start_capture(&self, path: &Path, links: &[&str]) -> Result<(), TopologyError> {
+        let mut slot = self.capture.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_some() {
+            return Err(TopologyError::InvalidSpec(
+                "a capture is already running on this topology".into(),
+            ));
+        }
+        let mut chosen = Vec::with_capacity(links.len());
+        for (i, name) in links.iter().enumerate() {
+            let ix = self.link_index(name)?;
+            if links[..i].contains(name) {
+                return Err(TopologyError::InvalidSpec(format!(
+                    "link {name:?} appears twice"
+                )));
+            }
+            chosen.push(self.links[ix].clone());
+        }
+        let promisc = self.attached;
+        let ifnames: Vec<String> = chosen.iter().map(|l| l.ifname.clone()).collect();
+        let sockets = self
+            .tester
+            .run(|| -> io::Result<Vec<(usize, RawPacketSocket)>> {
+                let mut out = Vec::with_capacity(ifnames.len());
+                for (i, ifname) in ifnames.iter().enumerate() {
+                    let s = RawPacketSocket::open_here(ifname, Outgoing::Keep)?;
+                    if promisc {
+                        s.set_promiscuous()?;
+                    }
+                    out.push((i, s));
+                }
+                Ok(out)
+            })
+            .map_err(TopologyError::Namespace)?
+            .map_err(io_ctx("capture socket"))?;
+        let mut active = start_capture(path, &chosen, sockets)?;
+        active.links = self
+            .links
+            .iter()
+            .map(|l| chosen.iter().position(|c| c.name == l.name))
+            .collect();
+        *slot = Some(active);
+        Ok(())
+    }
+
+    /// Finishes the running capture, if any, and closes its sockets;
+    /// returns its summary.
+    pub fn finish_capture(&self) -> Result<Option<CaptureSummary>, TopologyError> {
+        let active = self
+            .capture
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let Some(active) = active else {
+            return Ok(None);
+        };
+        let summary = active.capture.finish().map_err(io_ctx("capture"));
+        close_in_parallel(active.capture.take_sockets());
+        summary.map(Some)
+    }
+
+    /// Reads and discards every frame queued on the tester's sockets (e.g.
+    /// what the IUT sent between two cases); returns how many.
+    pub fn drain(&self) -> usize {
+        self.tester_sockets.iter().map(|s| s.raw().drain()).sum()
     }
 
     /// The links, in spec order.
@@ -320,27 +526,43 @@ impl Topology {
         Ok(self.tester_sockets[self.link_index(name)?].clone())
     }
 
-    /// The tester's namespace.
+    /// The tester's namespace (for an attached topology, the harness's
+    /// own).
     pub fn tester_ns(&self) -> &NetNs {
         &self.tester
     }
 
-    /// The IUT's namespace.
-    pub fn iut_ns(&self) -> &NetNs {
-        &self.iut
+    /// The IUT's namespace; `None` for an attached topology.
+    pub fn iut_ns(&self) -> Option<&NetNs> {
+        self.iut.as_ref()
     }
 
-    /// The capture, if the spec asked for one.
-    pub fn capture(&self) -> Option<&Arc<Capture>> {
-        self.capture.as_ref()
+    fn iut_or_refuse(&self, what: &str) -> Result<&NetNs, TopologyError> {
+        self.iut.as_ref().ok_or_else(|| {
+            TopologyError::InvalidSpec(format!(
+                "{what}: the IUT is attached (external), and the harness does not change its interfaces"
+            ))
+        })
+    }
+
+    /// The running capture, if any.
+    pub fn capture(&self) -> Option<Arc<Capture>> {
+        self.capture
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|a| a.capture.clone())
     }
 
     /// Puts `text` on the next captured frame of link `name` (no-op without
-    /// a capture).
+    /// a capture, or when the capture does not record that link).
     pub fn annotate(&self, name: &str, text: &str) -> Result<(), TopologyError> {
         let i = self.link_index(name)?;
-        if let Some(c) = &self.capture {
-            c.annotate(i, text).map_err(io_ctx("annotate"))?;
+        let slot = self.capture.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(a) = slot.as_ref() {
+            if let Some(Some(ci)) = a.links.get(i) {
+                a.capture.annotate(*ci, text).map_err(io_ctx("annotate"))?;
+            }
         }
         Ok(())
     }
@@ -353,17 +575,35 @@ impl Topology {
         name: &str,
         outgoing: Outgoing,
     ) -> Result<PacketSocket, TopologyError> {
-        self.link_index(name)?;
-        let ns = match side {
-            Side::Tester => &self.tester,
-            Side::Iut => &self.iut,
-        };
-        PacketSocket::open(ns, name, outgoing).map_err(io_ctx(format!("socket on {name}")))
+        let l = &self.links[self.link_index(name)?];
+        let ctx = format!("socket on {name}");
+        match side {
+            Side::Tester => {
+                let promisc = self.attached;
+                let raw = self
+                    .tester
+                    .run(|| -> io::Result<RawPacketSocket> {
+                        let s = RawPacketSocket::open_here(&l.ifname, outgoing)?;
+                        if promisc {
+                            s.set_promiscuous()?;
+                        }
+                        Ok(s)
+                    })
+                    .map_err(TopologyError::Namespace)?
+                    .map_err(io_ctx(ctx.clone()))?;
+                PacketSocket::from_raw(name, raw).map_err(io_ctx(ctx))
+            }
+            Side::Iut => {
+                PacketSocket::open(self.iut_or_refuse(&ctx)?, name, outgoing).map_err(io_ctx(ctx))
+            }
+        }
     }
 
-    /// Starts a process inside the IUT namespace (see [`NsChild`]).
+    /// Starts a process inside the IUT namespace (see [`NsChild`]); for an
+    /// attached topology, in the harness's own namespace (a plain command
+    /// on the host).
     pub fn spawn_iut(&self, cmd: Command) -> io::Result<NsChild> {
-        self.iut.spawn(cmd)
+        self.iut.as_ref().unwrap_or(&self.tester).spawn(cmd)
     }
 
     /// Sets an IPv6 sysctl of the IUT's end of link `name`
@@ -375,7 +615,7 @@ impl Topology {
         value: &str,
     ) -> Result<(), TopologyError> {
         self.link_index(name)?;
-        self.iut
+        self.iut_or_refuse(&format!("sysctl {key} on {name}"))?
             .set_if_sysctl(name, key, value)
             .map_err(io_ctx(format!("sysctl {key} on {name}")))
     }
@@ -386,20 +626,20 @@ impl Topology {
     pub fn set_iut_link_up(&self, name: &str, up: bool) -> Result<(), TopologyError> {
         self.link_index(name)?;
         let ctx = format!("link {name} up={up}");
+        let iut = self.iut_or_refuse(&ctx)?;
         let (mut tester_mon, tester_idx) = self
             .tester
             .run(|| Ok::<_, io::Error>((oper::LinkMonitor::open_here()?, netns::ifindex(name)?)))
             .and_then(|r| r)
             .map_err(io_ctx(ctx.clone()))?;
-        self.iut
-            .run(|| -> io::Result<()> {
-                let mut mon = oper::LinkMonitor::open_here()?;
-                netns::set_link_flag(name, up)?;
-                let idx = netns::ifindex(name)?;
-                mon.wait(&[idx], up, std::time::Instant::now() + OPER_UP_TIMEOUT)
-            })
-            .and_then(|r| r)
-            .map_err(io_ctx(ctx.clone()))?;
+        iut.run(|| -> io::Result<()> {
+            let mut mon = oper::LinkMonitor::open_here()?;
+            netns::set_link_flag(name, up)?;
+            let idx = netns::ifindex(name)?;
+            mon.wait(&[idx], up, std::time::Instant::now() + OPER_UP_TIMEOUT)
+        })
+        .and_then(|r| r)
+        .map_err(io_ctx(ctx.clone()))?;
         tester_mon
             .wait(
                 &[tester_idx],
@@ -411,13 +651,39 @@ impl Topology {
 
     /// Finishes the capture (if any) and tears the topology down, reporting
     /// capture errors that a plain drop would swallow.
-    pub fn close(mut self) -> Result<Option<CaptureSummary>, TopologyError> {
-        let summary = match self.capture.take() {
-            Some(c) => Some(c.finish().map_err(io_ctx("capture"))?),
-            None => None,
-        };
-        Ok(summary)
+    pub fn close(self) -> Result<Option<CaptureSummary>, TopologyError> {
+        self.finish_capture()
     }
+}
+
+/// Creates the capture file for `links` and starts its reader on `sockets`
+/// (`(index into links, socket)`).
+fn start_capture(
+    path: &Path,
+    links: &[LinkInfo],
+    sockets: Vec<(usize, RawPacketSocket)>,
+) -> Result<ActiveCapture, TopologyError> {
+    let names: Vec<String> = links.iter().map(|l| l.name.clone()).collect();
+    let c = Capture::create(path, &names).map_err(io_ctx("capture file"))?;
+    c.start(sockets).map_err(io_ctx("capture thread"))?;
+    Ok(ActiveCapture {
+        capture: Arc::new(c),
+        links: (0..links.len()).map(Some).collect(),
+    })
+}
+
+/// Closing an AF_PACKET socket waits for an RCU grace period
+/// (synchronize_net in packet_release): one at a time, closing n sockets
+/// costs n grace periods; in parallel about one.
+fn close_in_parallel<T: Send>(sockets: Vec<T>) {
+    if sockets.len() < 2 {
+        return drop(sockets);
+    }
+    std::thread::scope(|s| {
+        for sock in sockets {
+            s.spawn(move || drop(sock));
+        }
+    });
 }
 
 impl Drop for Topology {
@@ -425,9 +691,14 @@ impl Drop for Topology {
         // Finish the capture before the namespaces go, so the last frames are
         // read from sockets whose interfaces still exist.
         let mut capture_sockets = Vec::new();
-        if let Some(c) = self.capture.take() {
-            let _ = c.finish();
-            capture_sockets = c.take_sockets();
+        let active = self
+            .capture
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(a) = active {
+            let _ = a.capture.finish();
+            capture_sockets = a.capture.take_sockets();
         }
         // Closing an AF_PACKET socket waits for an RCU grace period
         // (synchronize_net in packet_release): one at a time, teardown would
@@ -448,10 +719,78 @@ impl std::fmt::Debug for Topology {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Topology")
             .field("tester_ns", &self.tester.inode())
-            .field("iut_ns", &self.iut.inode())
+            .field("iut_ns", &self.iut.as_ref().map(NetNs::inode))
+            .field("attached", &self.attached)
             .field("links", &self.links)
             .finish()
     }
+}
+
+/// Sockets opened on the host interfaces, and their MTUs.
+#[derive(Default)]
+struct AttachedSide {
+    sockets: Vec<RawPacketSocket>,
+    capture_sockets: Vec<(usize, RawPacketSocket)>,
+    mtus: Vec<u32>,
+}
+
+/// The blocking part of [`Topology::attach`], in the harness's namespace:
+/// checks each host interface (read only) and opens the sockets. Returns
+/// them and each interface's MTU.
+fn attach_blocking(spec: &AttachSpec) -> Result<AttachedSide, TopologyError> {
+    let capture = spec.capture.is_some();
+    let mut side = AttachedSide::default();
+    // Subscribed before the flags are read, so no carrier change is missed.
+    let mut monitor = oper::LinkMonitor::open_here().map_err(io_ctx("netlink monitor"))?;
+    let what = |l: &AttachLink| format!("host interface {:?} (link {:?})", l.ifname, l.name);
+    let mut no_carrier = Vec::new();
+    for l in &spec.links {
+        let (flags, mtu) = netns::link_flags_mtu(&l.ifname).map_err(io_ctx(what(l)))?;
+        if flags & libc::IFF_UP == 0 {
+            return Err(TopologyError::HostInterface(format!(
+                "{} is down; bring it up (the harness does not change host interfaces)",
+                what(l)
+            )));
+        }
+        if flags & libc::IFF_RUNNING == 0 {
+            no_carrier.push(l);
+        }
+        side.mtus.push(mtu);
+    }
+    // Up without a carrier (yet): linkwatch may still be at work, or the
+    // IUT's end is down. Wait for it, a little.
+    if !no_carrier.is_empty() {
+        let mut idx = Vec::new();
+        for l in &no_carrier {
+            idx.push(netns::ifindex(&l.ifname).map_err(io_ctx(what(l)))?);
+        }
+        let deadline = std::time::Instant::now() + OPER_UP_TIMEOUT;
+        if monitor.wait(&idx, true, deadline).is_err() {
+            let names: Vec<String> = no_carrier.iter().map(|l| what(l)).collect();
+            return Err(TopologyError::HostInterface(format!(
+                "{} has no carrier after {} s: is the IUT's end up and wired to it?",
+                names.join(", "),
+                OPER_UP_TIMEOUT.as_secs()
+            )));
+        }
+    }
+    for (i, l) in spec.links.iter().enumerate() {
+        let open = |outgoing| -> io::Result<RawPacketSocket> {
+            let s = RawPacketSocket::open_here(&l.ifname, outgoing)?;
+            s.set_promiscuous()?;
+            Ok(s)
+        };
+        let w = what(l);
+        side.sockets
+            .push(open(Outgoing::Drop).map_err(io_ctx(format!("tester socket on {w}")))?);
+        if capture {
+            side.capture_sockets.push((
+                i,
+                open(Outgoing::Keep).map_err(io_ctx(format!("capture socket on {w}")))?,
+            ));
+        }
+    }
+    Ok(side)
 }
 
 /// The blocking part of [`Topology::build`]: namespaces, veths, sysctls,

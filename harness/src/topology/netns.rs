@@ -63,6 +63,18 @@ impl NetNs {
         Ok(ns)
     }
 
+    /// The calling thread's own namespace (not a new one): for an attached
+    /// topology, whose interfaces live where the harness runs. Dropping it
+    /// only closes the fd.
+    pub fn current() -> io::Result<NetNs> {
+        let file = File::open("/proc/thread-self/ns/net")?;
+        let inode = file.metadata()?.ino();
+        Ok(NetNs {
+            fd: OwnedFd::from(file),
+            inode,
+        })
+    }
+
     /// The namespace's inode number (what `/proc/PID/ns/net` links show as
     /// `net:[INODE]`): a stable identity for leak checks and reports.
     pub fn inode(&self) -> u64 {
@@ -219,6 +231,46 @@ pub(crate) fn set_link_flag(ifname: &str, up: bool) -> io::Result<()> {
         return Err(io::Error::new(e.kind(), format!("{ifname} up: {e}")));
     }
     Ok(())
+}
+
+/// Flags (`IFF_*`) and MTU of an interface of the calling thread's
+/// namespace, read with the SIOCGIFFLAGS and SIOCGIFMTU ioctls (changes
+/// nothing).
+pub(crate) fn link_flags_mtu(ifname: &str) -> io::Result<(libc::c_int, u32)> {
+    let name = ifname.as_bytes();
+    if name.is_empty() || name.len() >= libc::IFNAMSIZ {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("bad interface name {ifname:?}"),
+        ));
+    }
+    // SAFETY: plain socket(2); the fd is owned right away.
+    let sock = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if sock < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `sock` is a fresh valid fd that nothing else owns.
+    let sock: OwnedFd = unsafe { std::os::fd::FromRawFd::from_raw_fd(sock) };
+    // SAFETY: ifreq is plain old data; all-zero is a valid value.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in ifr.ifr_name.iter_mut().zip(name) {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: valid fd and a properly initialised ifreq.
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) } < 0 {
+        let e = io::Error::last_os_error();
+        return Err(io::Error::new(e.kind(), format!("{ifname}: {e}")));
+    }
+    // SAFETY: SIOCGIFFLAGS filled the flags member of the union.
+    let flags = unsafe { ifr.ifr_ifru.ifru_flags } as libc::c_int & 0xffff;
+    // SAFETY: as above.
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFMTU, &mut ifr) } < 0 {
+        let e = io::Error::last_os_error();
+        return Err(io::Error::new(e.kind(), format!("{ifname}: {e}")));
+    }
+    // SAFETY: SIOCGIFMTU filled the mtu member of the union.
+    let mtu = unsafe { ifr.ifr_ifru.ifru_mtu } as u32;
+    Ok((flags, mtu))
 }
 
 /// Index of an interface in the calling thread's namespace.

@@ -94,6 +94,41 @@ impl RawPacketSocket {
         })
     }
 
+    /// Receives frames for any destination MAC, not only the interface's
+    /// own: a PACKET_MR_PROMISC membership, which the kernel counts and
+    /// takes back when the socket closes (as tcpdump does). A veth needs
+    /// none; a real NIC wired to an external IUT filters unicast frames for
+    /// the emulated nodes' MACs without it.
+    pub fn set_promiscuous(&self) -> io::Result<()> {
+        // SAFETY: packet_mreq is plain old data.
+        let mut mreq: libc::packet_mreq = unsafe { zeroed() };
+        mreq.mr_ifindex = self.ifindex as libc::c_int;
+        mreq.mr_type = libc::PACKET_MR_PROMISC as libc::c_ushort;
+        // SAFETY: valid fd and a properly sized packet_mreq.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_ADD_MEMBERSHIP,
+                &mreq as *const libc::packet_mreq as *const libc::c_void,
+                size_of::<libc::packet_mreq>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Reads and discards every frame queued on the socket; returns how many.
+    pub fn drain(&self) -> usize {
+        let mut n = 0;
+        while let Ok(Some(_)) = self.try_recv() {
+            n += 1;
+        }
+        n
+    }
+
     /// The interface index this socket is bound to (in its namespace).
     pub fn ifindex(&self) -> u32 {
         self.ifindex

@@ -74,10 +74,13 @@ impl AddressWatch {
         let rt = tokio::runtime::Handle::current();
         // The socket is created inside the IUT namespace; entering the
         // runtime lets rtnetlink register it with our reactor.
-        let (conn, _handle, messages) = topo.iut_ns().run(move || {
-            let _guard = rt.enter();
-            rtnetlink::new_multicast_connection(&[MulticastGroup::Ipv6Ifaddr])
-        })??;
+        let (conn, _handle, messages) = topo
+            .iut_ns()
+            .expect("a built topology has an IUT namespace")
+            .run(move || {
+                let _guard = rt.enter();
+                rtnetlink::new_multicast_connection(&[MulticastGroup::Ipv6Ifaddr])
+            })??;
         Ok(AddressWatch {
             messages,
             conn: tokio::spawn(conn),
