@@ -11,19 +11,18 @@
 //! A plain binary (harness = false), not criterion: one iteration is a
 //! whole topology, and the numbers wanted are medians of wall times.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hmip6spec::case::LoadedCase;
-use hmip6spec::engine::{run_cases, Context, RunOptions};
-use hmip6spec::profile::LoadedProfile;
-use hmip6spec::suite::Suite;
+use hmip6spec::engine::{run_cases, RunOptions};
 use hmip6spec::verdict::Verdict;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+// The engine tests' helpers: the repository's suite and the Linux-host
+// profile with edits.
+#[path = "../tests/common/engine.rs"]
+#[allow(dead_code)]
+mod common;
+use common::{context, linux_host, suite, with_command};
 
 /// A case whose one step sends an echo request: everything else it costs is
 /// overhead.
@@ -48,36 +47,13 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn profile(
-    suite: &Suite,
-    dir: &Path,
-    name: &str,
-    edit: impl Fn(String) -> String,
-) -> LoadedProfile {
-    let text = std::fs::read_to_string(repo().join("profiles/linux-host.yaml")).unwrap();
-    let path = dir.join(format!("{name}.yaml"));
-    std::fs::write(&path, edit(text)).unwrap();
-    suite
-        .load_profile(&path)
-        .unwrap_or_else(|d| panic!("{d:?}"))
-}
-
-fn context(suite: &Suite, profile: LoadedProfile, dir: &Path) -> Arc<Context> {
-    Arc::new(Context {
-        profile,
-        catalogue: suite.catalogue.clone(),
-        parameters: suite.parameters.clone(),
-        captures_dir: dir.to_path_buf(),
-    })
-}
-
 fn main() {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("engine bench: skipped: needs root (network namespaces)");
         return;
     }
-    let suite = Suite::load(&repo().join("cases")).unwrap_or_else(|d| panic!("{d:?}"));
+    let suite = suite();
     let tmp = tempfile::tempdir().unwrap();
     let case_path = tmp.path().join("host/trivial.yaml");
     std::fs::create_dir_all(case_path.parent().unwrap()).unwrap();
@@ -90,17 +66,17 @@ fn main() {
 
     let kernel = context(
         &suite,
-        profile(&suite, tmp.path(), "kernel", |t| t),
+        linux_host(&suite, tmp.path(), "kernel", |t| t),
         tmp.path(),
     );
     let launched = context(
         &suite,
-        profile(&suite, tmp.path(), "launched", |t| {
-            t.replace(
-                "  # No command: the IUT is the kernel of the IUT namespace itself.\n",
-                "  command: [sh, -c, \"echo ready; exec sleep 600\"]\n  ready: {stdout_line: ready}\n",
-            )
-        }),
+        linux_host(
+            &suite,
+            tmp.path(),
+            "launched",
+            with_command("echo ready; exec sleep 600", "{stdout_line: ready}"),
+        ),
         tmp.path(),
     );
     for (what, ctx) in [("kernel IUT", &kernel), ("launched IUT", &launched)] {

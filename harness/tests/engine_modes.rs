@@ -13,15 +13,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
+use common::engine::{load_profile, repo, select, suite};
 use common::kernel::{note, require_ping};
-use hmip6spec::engine::{applicability, run_cases, Context, RunOptions};
+use hmip6spec::engine::applicability;
 use hmip6spec::profile::LoadedProfile;
-use hmip6spec::suite::{Filter, Suite};
+use hmip6spec::suite::Suite;
 use hmip6spec::topology::testing::require_root;
 use hmip6spec::topology::NetNs;
 use hmip6spec::verdict::{CaseResult, Verdict};
@@ -30,26 +30,6 @@ const IGNORED: &str = "host.map-option.ignored-autoconfigures";
 const LENGTH_ZERO: &str = "host.map-option.length-zero-discards-ra";
 const ODD: &str = "host.map-option.odd-values-ignored";
 const PLAIN: &str = "host.map-option.plain-ipv6";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn suite() -> Suite {
-    match Suite::load(&repo().join("cases")) {
-        Ok(s) => s,
-        Err(d) => panic!("the cases do not lint: {d:?}"),
-    }
-}
-
-fn load(suite: &Suite, dir: &Path, name: &str, text: &str) -> LoadedProfile {
-    let path = dir.join(format!("{name}.yaml"));
-    std::fs::write(&path, text).unwrap();
-    match suite.load_profile(&path) {
-        Ok(p) => p,
-        Err(d) => panic!("profile {name}: {d:?}"),
-    }
-}
 
 /// profiles/linux-host.yaml switched to `restart: per-run`, then `edit`ed.
 fn per_run(
@@ -61,46 +41,19 @@ fn per_run(
     let text = std::fs::read_to_string(repo().join("profiles/linux-host.yaml")).unwrap();
     assert!(text.contains("  # restart: per-run\n"));
     let text = text.replace("  # restart: per-run\n", "  restart: per-run\n");
-    load(suite, dir, name, &edit(text))
+    load_profile(suite, dir, name, &edit(text))
 }
 
 /// Gives the per-run profile an IUT command (a stand-in process: the kernel
 /// still does the IPv6) with a ready line.
 fn with_command(script: &str) -> impl Fn(String) -> String + '_ {
-    move |t: String| {
-        t.replace(
-            "  # No command: the IUT is the kernel of the IUT namespace itself.\n",
-            &format!(
-                "  command: [sh, -c, {script:?}]\n  ready: {{stdout_line: ready, within: 3s}}\n"
-            ),
-        )
-    }
+    common::engine::with_command(script, "{stdout_line: ready, within: 3s}")
 }
 
 fn run(suite: &Suite, profile: LoadedProfile, dir: &Path, ids: &[&str]) -> Vec<CaseResult> {
-    let filter = Filter {
-        ids: ids.iter().map(|s| s.to_string()).collect(),
-        ..Filter::default()
-    };
-    let cases: Vec<_> = filter
-        .select(&suite.cases, &suite.catalogue)
-        .unwrap()
-        .into_iter()
-        .cloned()
-        .collect();
-    assert_eq!(cases.len(), ids.len());
-    let ctx = Arc::new(Context {
-        profile,
-        catalogue: suite.catalogue.clone(),
-        parameters: suite.parameters.clone(),
-        captures_dir: dir.to_path_buf(),
-    });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    assert_eq!(select(suite, ids).len(), ids.len());
     // -j 4: a shared IUT runs its cases one at a time all the same.
-    let rs = rt.block_on(run_cases(cases, ctx, RunOptions { jobs: 4 }, |_| {}));
+    let rs = common::engine::run(suite, profile, dir, ids, 4);
     for r in &rs {
         note(&format!(
             "{} {} ({} ms): {}",
@@ -361,7 +314,7 @@ fn attach_text(links: &[(&str, &str, &str)], box_pid: u32) -> String {
 fn a_case_with_a_link_attach_does_not_map_is_not_applicable() {
     let s = suite();
     let tmp = tempfile::tempdir().unwrap();
-    let p = load(
+    let p = load_profile(
         &s,
         tmp.path(),
         "core-only",
@@ -451,7 +404,7 @@ fn attached_external_box_passes_the_host_cases_and_is_left_alone() {
         let before = (iface_state("ext0"), iface_state("ext1"), sh("ip -o link"));
 
         let s = suite();
-        let p = load(
+        let p = load_profile(
             &s,
             &dir,
             "attach",
@@ -459,7 +412,7 @@ fn attached_external_box_passes_the_host_cases_and_is_left_alone() {
         );
         let rs = run(&s, p, &dir, &[IGNORED, LENGTH_ZERO, ODD, PLAIN]);
         // ext1 is down: a clear ERROR, and still nothing changed.
-        let p = load(
+        let p = load_profile(
             &s,
             &dir,
             "attach-down",

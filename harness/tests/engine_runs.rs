@@ -6,66 +6,25 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
+use common::engine::{linux_host, run as run_jobs, suite, with_command};
 use common::kernel::{note, require_ping};
-use hmip6spec::engine::{run_cases, Context, RunOptions};
 use hmip6spec::profile::LoadedProfile;
-use hmip6spec::suite::{Filter, Suite};
+use hmip6spec::suite::Suite;
 use hmip6spec::topology::testing::require_root;
 use hmip6spec::verdict::{CaseResult, Summary, Verdict};
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn suite() -> Suite {
-    match Suite::load(&repo().join("cases")) {
-        Ok(s) => s,
-        Err(d) => panic!("the cases do not lint: {d:?}"),
-    }
-}
-
-/// The linux-host profile with `edit` applied to its text.
 fn profile(
     suite: &Suite,
     dir: &Path,
     name: &str,
     edit: impl Fn(String) -> String,
 ) -> LoadedProfile {
-    let text = std::fs::read_to_string(repo().join("profiles/linux-host.yaml")).unwrap();
-    let path = dir.join(format!("{name}.yaml"));
-    std::fs::write(&path, edit(text)).unwrap();
-    match suite.load_profile(&path) {
-        Ok(p) => p,
-        Err(d) => panic!("profile {name}: {d:?}"),
-    }
+    linux_host(suite, dir, name, edit)
 }
 
 fn run(suite: &Suite, profile: LoadedProfile, dir: &Path, ids: &[&str]) -> Vec<CaseResult> {
-    let filter = Filter {
-        ids: ids.iter().map(|s| s.to_string()).collect(),
-        ..Filter::default()
-    };
-    let cases: Vec<_> = filter
-        .select(&suite.cases, &suite.catalogue)
-        .unwrap()
-        .into_iter()
-        .cloned()
-        .collect();
-    assert!(!cases.is_empty());
-    let ctx = Arc::new(Context {
-        profile,
-        catalogue: suite.catalogue.clone(),
-        parameters: suite.parameters.clone(),
-        captures_dir: dir.to_path_buf(),
-    });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(run_cases(cases, ctx, RunOptions { jobs: 4 }, |_| {}))
+    run_jobs(suite, profile, dir, ids, 4)
 }
 
 fn verdict_of<'a>(rs: &'a [CaseResult], id: &str) -> &'a CaseResult {
@@ -156,14 +115,6 @@ fn a_misbehaving_launch_is_an_error_and_the_run_goes_on() {
     }
     let s = suite();
     let tmp = tempfile::tempdir().unwrap();
-    let with_command = |cmd: &'static str, ready: &'static str| {
-        move |t: String| {
-            t.replace(
-                "  # No command: the IUT is the kernel of the IUT namespace itself.\n",
-                &format!("  command: [sh, -c, {cmd:?}]\n  ready: {ready}\n"),
-            )
-        }
-    };
     let ids = [
         "host.map-option.ignored-autoconfigures",
         "host.map-option.odd-values-ignored",

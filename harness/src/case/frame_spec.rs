@@ -102,6 +102,59 @@ fn segs(path: &serde_path_to_error::Path) -> Vec<Seg> {
     p
 }
 
+/// One function, instantiated for every layer's own `wire` type: the
+/// dispatch on a tagged layer's kind, written once for the checks that
+/// deserialise that type again.
+struct PerRepr<Out> {
+    ethernet: fn(Value) -> Option<Out>,
+    ipv6: fn(Value) -> Option<Out>,
+    options: fn(Value) -> Option<Out>,
+    routing: fn(Value) -> Option<Out>,
+    fragment: fn(Value) -> Option<Out>,
+    ah: fn(Value) -> Option<Out>,
+    esp: fn(Value) -> Option<Out>,
+    icmpv6: fn(Value) -> Option<Out>,
+    mobility: fn(Value) -> Option<Out>,
+    octets: fn(Value) -> Option<Out>,
+}
+
+macro_rules! per_repr {
+    ($f:ident) => {
+        PerRepr {
+            ethernet: $f::<wire::ethernet::EthernetRepr>,
+            ipv6: $f::<wire::ipv6::Ipv6Repr>,
+            options: $f::<wire::ipv6_options::OptionsHeaderRepr>,
+            routing: $f::<wire::routing::RoutingRepr>,
+            fragment: $f::<wire::fragment::FragmentRepr>,
+            ah: $f::<wire::ipsec::AhRepr>,
+            esp: $f::<wire::ipsec::EspRepr>,
+            icmpv6: $f::<wire::icmpv6::Icmpv6Repr>,
+            mobility: $f::<MobilityRepr>,
+            octets: $f::<wire::frame::Octets>,
+        }
+    };
+}
+
+/// Runs the function of `f` for the type the tag of `v` names, on the
+/// layer's own fields.
+fn dispatch<Out>(v: &Value, f: PerRepr<Out>) -> Option<Out> {
+    let (kind, v) = untagged(v)?;
+    let run = match kind.as_str() {
+        "ethernet" => f.ethernet,
+        "ipv6" => f.ipv6,
+        "hop_by_hop" | "destination_options" => f.options,
+        "routing" => f.routing,
+        "fragment" => f.fragment,
+        "ah" => f.ah,
+        "esp" => f.esp,
+        "icmpv6" => f.icmpv6,
+        "mobility" => f.mobility,
+        "payload" | "trailer" => f.octets,
+        _ => return None,
+    };
+    run(v)
+}
+
 fn layer(path: &[Seg], v: Value) -> Result<Layer, SpecError> {
     let l = layer_typed(path, v.clone())?;
     // `wire`'s types accept fields they do not know (their linking fields
@@ -144,7 +197,7 @@ fn layer(path: &[Seg], v: Value) -> Result<Layer, SpecError> {
 /// The first field of a tagged layer `v` that deserialising its type
 /// ignores.
 fn ignored_field(v: &Value) -> Option<Vec<Seg>> {
-    fn find<T: serde::de::DeserializeOwned>(v: Value) -> Option<Vec<Seg>> {
+    fn find_ignored<T: serde::de::DeserializeOwned>(v: Value) -> Option<Vec<Seg>> {
         fn walk(p: &serde_ignored::Path, out: &mut Vec<Seg>) {
             match p {
                 serde_ignored::Path::Root => {}
@@ -203,20 +256,7 @@ fn ignored_field(v: &Value) -> Option<Vec<Seg>> {
         });
         first.map(|segs| in_value(&v, &segs))
     }
-    let (kind, v) = untagged(v)?;
-    match kind.as_str() {
-        "ethernet" => find::<wire::ethernet::EthernetRepr>(v),
-        "ipv6" => find::<wire::ipv6::Ipv6Repr>(v),
-        "hop_by_hop" | "destination_options" => find::<wire::ipv6_options::OptionsHeaderRepr>(v),
-        "routing" => find::<wire::routing::RoutingRepr>(v),
-        "fragment" => find::<wire::fragment::FragmentRepr>(v),
-        "ah" => find::<wire::ipsec::AhRepr>(v),
-        "esp" => find::<wire::ipsec::EspRepr>(v),
-        "icmpv6" => find::<wire::icmpv6::Icmpv6Repr>(v),
-        "mobility" => find::<MobilityRepr>(v),
-        "payload" | "trailer" => find::<wire::frame::Octets>(v),
-        _ => None,
-    }
+    dispatch(v, per_repr!(find_ignored))
 }
 
 /// A tagged layer's kind and its fields without the tag and the linking
@@ -259,7 +299,7 @@ fn layer_typed(path: &[Seg], v: Value) -> Result<Layer, SpecError> {
 /// deserialising the type the tag names (without the tag and the linking
 /// fields); `None` when that gives no path.
 fn inner_error(v: &Value) -> Option<(Vec<Seg>, String)> {
-    fn find<T: serde::de::DeserializeOwned>(v: Value) -> Option<(Vec<Seg>, String)> {
+    fn find_error<T: serde::de::DeserializeOwned>(v: Value) -> Option<(Vec<Seg>, String)> {
         let e = serde_path_to_error::deserialize::<_, T>(v.clone()).err()?;
         let p = segs(e.path());
         if p.is_empty() {
@@ -282,19 +322,7 @@ fn inner_error(v: &Value) -> Option<(Vec<Seg>, String)> {
         }
         Some((p, message))
     }
-    let (kind, v) = untagged(v)?;
-    match kind.as_str() {
-        "ethernet" => find::<wire::ethernet::EthernetRepr>(v),
-        "ipv6" => find::<wire::ipv6::Ipv6Repr>(v),
-        "hop_by_hop" | "destination_options" => find::<wire::ipv6_options::OptionsHeaderRepr>(v),
-        "routing" => find::<wire::routing::RoutingRepr>(v),
-        "fragment" => find::<wire::fragment::FragmentRepr>(v),
-        "ah" => find::<wire::ipsec::AhRepr>(v),
-        "esp" => find::<wire::ipsec::EspRepr>(v),
-        "icmpv6" => find::<wire::icmpv6::Icmpv6Repr>(v),
-        "mobility" => find::<MobilityRepr>(v),
-        _ => None,
-    }
+    dispatch(v, per_repr!(find_error))
 }
 
 /// An error in a layer built from a short form: `from` (the wire form's

@@ -2,6 +2,7 @@
 //! exist (through any process, thread or fd), what processes we have.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod engine;
 pub mod kernel;
 
 use std::collections::BTreeMap;
