@@ -224,6 +224,17 @@ impl Summary {
         s
     }
 
+    /// `(verdict, number of cases)` for every verdict, in report order.
+    pub fn counts(&self) -> [(Verdict, usize); 5] {
+        [
+            (Verdict::Pass, self.pass),
+            (Verdict::Fail, self.fail),
+            (Verdict::Inconclusive, self.inconclusive),
+            (Verdict::NotApplicable, self.not_applicable),
+            (Verdict::Error, self.error),
+        ]
+    }
+
     /// Exit status of `hmip6spec run`: 1 non-compliant (a gating FAIL,
     /// whatever else happened), else 2 if a case ended in ERROR (the harness
     /// or the IUT's launch broke, so compliance is not shown), else 0.

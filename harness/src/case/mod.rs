@@ -149,83 +149,83 @@ impl Step {
     }
 }
 
-/// The layers of an IPv6 packet in a frame description (see the module
-/// documentation). Values may use variables.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PacketSpec {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ipv6: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hop_by_hop: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dest_opts: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub routing: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fragment: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ah: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub esp: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icmpv6: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mh: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tunnel: Option<Box<PacketSpec>>,
+/// Declares a struct of the case language whose fields include the layer
+/// keys of a frame description, each `Option<Data>` with the same serde
+/// attributes, and `tunnel`: one list of keys for `send`, `expect` and
+/// tunnelled packets. (`#[serde(flatten)]` would share them too, but rules
+/// out `deny_unknown_fields`, and lint must report unknown keys.)
+macro_rules! frame_struct {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            fields { $($head:tt)* }
+            layers { $($layer:ident),* $(,)? }
+            tunnel: $tunnel:ty,
+            more { $($tail:tt)* }
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($head)*
+            $(
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $layer: Option<Data>,
+            )*
+            /// The encapsulated packet: the same keys, from `ipv6` on.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub tunnel: Option<$tunnel>,
+            $($tail)*
+        }
+    };
 }
 
-/// `send`: a frame from an emulated node (or from the tester's own end of
-/// a link).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SendStep {
-    /// The emulated node that sends it: its MAC is the Ethernet source and
-    /// the other nodes on the link hear it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// The link (default: the `from` node's link).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on: Option<String>,
-    /// Written as a comment on the frame in the capture.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eth: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ipv6: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hop_by_hop: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dest_opts: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub routing: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fragment: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ah: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub esp: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icmpv6: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mh: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tunnel: Option<Box<PacketSpec>>,
-    /// Cut the emitted frame to this many octets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub truncate: Option<Data>,
-    /// The whole frame in `wire`'s JSON form (instead of the keys above).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layers: Option<Vec<Data>>,
-    /// The whole frame as hex octets (instead of the keys above).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<String>,
+frame_struct! {
+    /// The layers of an IPv6 packet in a frame description (see the module
+    /// documentation). Values may use variables.
+    #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct PacketSpec {
+        fields {
+        }
+        layers { ipv6, hop_by_hop, dest_opts, routing, fragment, ah, esp, icmpv6, mh, payload }
+        tunnel: Box<PacketSpec>,
+        more {
+        }
+    }
+}
+
+frame_struct! {
+    /// `send`: a frame from an emulated node (or from the tester's own end of
+    /// a link).
+    #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct SendStep {
+        fields {
+            /// The emulated node that sends it: its MAC is the Ethernet source and
+            /// the other nodes on the link hear it.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub from: Option<String>,
+            /// The link (default: the `from` node's link).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub on: Option<String>,
+            /// Written as a comment on the frame in the capture.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub note: Option<String>,
+        }
+        layers { eth, ipv6, hop_by_hop, dest_opts, routing, fragment, ah, esp, icmpv6, mh, payload }
+        tunnel: Box<PacketSpec>,
+        more {
+            /// Cut the emitted frame to this many octets.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub truncate: Option<Data>,
+            /// The whole frame in `wire`'s JSON form (instead of the keys above).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub layers: Option<Vec<Data>>,
+            /// The whole frame as hex octets (instead of the keys above).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub raw: Option<String>,
+        }
+    }
 }
 
 /// What a failed `expect` means.
@@ -240,56 +240,39 @@ pub enum OnTimeout {
     Inconclusive,
 }
 
-/// `expect` / `expect_none`: a pattern over the frames the IUT sends.
-/// Unnamed fields are "don't care". Each value is a literal (addresses
-/// compare as addresses, numbers as numbers), or an operator mapping:
-/// `{any: true}`, `absent`, `{present: true}`, `{one_of: [..]}`,
-/// `{not: ..}`, `{below: N}`, `{above: N}`, `{at_most: N}`, `{at_least: N}`,
-/// `{range: [lo, hi]}`, `{in_prefix: "2001:db8::/64"}`, `{bind: name}`
-/// (remember the observed value as `{name}`), `{exactly: [..]}` (a list in
-/// order); a list pattern matches a list containing a match for each item.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExpectStep {
-    /// The link to watch (default: every link).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on: Option<String>,
-    /// The deadline (expect) or window (expect_none), e.g. "1s", "250ms",
-    /// or `{pixit.name}`; default the PIXIT `timeout` (2 s).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub within: Option<Data>,
-    /// The requirement a failure violates (default: the case's first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requirement: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on_timeout: Option<OnTimeout>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eth: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ipv6: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hop_by_hop: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dest_opts: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub routing: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fragment: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ah: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub esp: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icmpv6: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mh: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Data>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<Data>")]
-    pub tunnel: Option<Data>,
+frame_struct! {
+    /// `expect` / `expect_none`: a pattern over the frames the IUT sends.
+    /// Unnamed fields are "don't care". Each value is a literal (addresses
+    /// compare as addresses, numbers as numbers), or an operator mapping:
+    /// `{any: true}`, `absent`, `{present: true}`, `{one_of: [..]}`,
+    /// `{not: ..}`, `{below: N}`, `{above: N}`, `{at_most: N}`, `{at_least: N}`,
+    /// `{range: [lo, hi]}`, `{in_prefix: "2001:db8::/64"}`, `{bind: name}`
+    /// (remember the observed value as `{name}`), `{exactly: [..]}` (a list in
+    /// order); a list pattern matches a list containing a match for each item.
+    #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ExpectStep {
+        fields {
+            /// The link to watch (default: every link).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub on: Option<String>,
+            /// The deadline (expect) or window (expect_none), e.g. "1s", "250ms",
+            /// or `{pixit.name}`; default the PIXIT `timeout` (2 s).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub within: Option<Data>,
+            /// The requirement a failure violates (default: the case's first).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub requirement: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub on_timeout: Option<OnTimeout>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub note: Option<String>,
+        }
+        layers { eth, ipv6, hop_by_hop, dest_opts, routing, fragment, ah, esp, icmpv6, mh, payload }
+        tunnel: Data,
+        more {
+        }
+    }
 }
 
 /// `action`: a profile action by name (`action: move`), or with arguments.

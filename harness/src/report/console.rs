@@ -190,13 +190,7 @@ pub fn render_summary(r: &RunResults, color: bool, reports: &[PathBuf]) -> Strin
     let mut out = String::new();
     let w = &mut out;
     let mut counts = Vec::new();
-    for (v, n) in [
-        (Verdict::Pass, s.pass),
-        (Verdict::Fail, s.fail),
-        (Verdict::Inconclusive, s.inconclusive),
-        (Verdict::NotApplicable, s.not_applicable),
-        (Verdict::Error, s.error),
-    ] {
+    for (v, n) in s.counts() {
         if n == 0 {
             continue;
         }

@@ -133,13 +133,7 @@ pub fn render_markdown(r: &RunResults) -> String {
     } else {
         String::new()
     };
-    for (v, n) in [
-        (Verdict::Pass, s.pass),
-        (Verdict::Fail, s.fail),
-        (Verdict::Inconclusive, s.inconclusive),
-        (Verdict::NotApplicable, s.not_applicable),
-        (Verdict::Error, s.error),
-    ] {
+    for (v, n) in s.counts() {
         let extra = if v == Verdict::Fail {
             fail_detail.as_str()
         } else {
