@@ -297,10 +297,30 @@ fn is_case_step(kind: &str) -> bool {
 /// `restart: per-run` the case gets a run of its own (one topology, one
 /// launch); [`run_cases`] shares them between the cases of a run.
 pub async fn run_case(lc: &LoadedCase, ctx: &Context) -> CaseResult {
+    let (result, topology) = run_case_parts(lc, ctx).await;
+    if let Some(t) = topology {
+        teardown(t).await;
+    }
+    result
+}
+
+/// Closes a case's topology on the blocking pool: closing its sockets waits
+/// for RCU grace periods, which must not hold up a runtime thread.
+pub(crate) async fn teardown(topology: Topology) {
+    let _ = tokio::task::spawn_blocking(move || drop(topology)).await;
+}
+
+/// [`run_case`], returning the case's topology (its capture finished)
+/// instead of closing it: the caller gives the verdict and lets the next
+/// case start while the teardown runs.
+pub(crate) async fn run_case_parts(
+    lc: &LoadedCase,
+    ctx: &Context,
+) -> (CaseResult, Option<Topology>) {
     if Mode::of(&ctx.profile.profile) == Some(Mode::PerRun) {
         let mut rs = session::run_per_run(std::slice::from_ref(lc), ctx, |_| {}).await;
         if let Some(r) = rs.pop() {
-            return r;
+            return (r, None);
         }
     }
     let started = Instant::now();
@@ -308,17 +328,35 @@ pub async fn run_case(lc: &LoadedCase, ctx: &Context) -> CaseResult {
     if let Err(why) = applicability(&lc.case, &ctx.profile) {
         result.verdict = Verdict::NotApplicable;
         result.reason = why;
-        return result;
+        return (result, None);
     }
     let capture = ctx.captures_dir.join(format!("{}.pcapng", lc.case.id));
-    let outcome = match Mode::of(&ctx.profile.profile) {
-        None => Err("the profile has neither `launch` nor `attach`".to_string()),
+    let (outcome, topology) = match Mode::of(&ctx.profile.profile) {
+        None => (
+            Err("the profile has neither `launch` nor `attach`".to_string()),
+            None,
+        ),
         Some(Mode::Attach) => attached_case(lc, ctx, &capture, started).await,
         Some(_) => launched_case(lc, ctx, &capture, started).await,
     };
     conclude(&mut result, outcome, &capture, ctx);
     result.duration_ms = started.elapsed().as_millis() as u64;
-    result
+    (result, topology)
+}
+
+/// What a case on its own topology ends with: its outcome, and the
+/// topology (capture finished) when it was built.
+type CaseEnd = (Result<StepsOutcome, String>, Option<Topology>);
+
+/// Finishes the capture (so the file is complete before the verdict) and
+/// hands the topology back for teardown.
+fn end_case(topo: Topology, outcome: Result<StepsOutcome, String>) -> CaseEnd {
+    let closed = topo.finish_capture();
+    let outcome = match (outcome, closed) {
+        (Ok(_), Err(e)) => Err(format!("teardown: {e}")),
+        (o, _) => o,
+    };
+    (outcome, Some(topo))
 }
 
 type StepsOutcome = (Option<Stop>, Vec<StepRecord>, Option<String>);
@@ -345,30 +383,44 @@ async fn launched_case(
     ctx: &Context,
     capture: &Path,
     started: Instant,
-) -> Result<StepsOutcome, String> {
+) -> CaseEnd {
     let case = &lc.case;
-    let launch = ctx.profile.profile.launch.as_ref().ok_or("no launch")?;
+    let Some(launch) = ctx.profile.profile.launch.as_ref() else {
+        return (Err("no launch".into()), None);
+    };
     let links = case
         .topology
         .links
         .iter()
         .map(|l| link_spec(l.name(), l.mtu(), launch))
         .collect();
-    let topo = Topology::build(TopologySpec {
+    let topo = match Topology::build(TopologySpec {
         links,
         seed: seed_of(&case.id),
         capture: Some(capture.to_path_buf()),
     })
     .await
-    .map_err(|e| format!("cannot build the topology: {e}"))?;
+    {
+        Ok(t) => t,
+        Err(e) => return (Err(format!("cannot build the topology: {e}")), None),
+    };
     let mut iut = IutSlot::Launch(launch);
-    let outcome = in_topology(lc, ctx, &topo, &mut iut, None, started).await?;
-    topo.close().map_err(|e| format!("teardown: {e}"))?;
-    Ok(outcome)
+    let outcome = in_topology(lc, ctx, &topo, &mut iut, None, started).await;
+    end_case(topo, outcome)
 }
 
 /// `attach`: the tester on the host interfaces wired to the external IUT.
+/// (Its teardown is only closing sockets on the host: done here.)
 async fn attached_case(
+    lc: &LoadedCase,
+    ctx: &Context,
+    capture: &Path,
+    started: Instant,
+) -> CaseEnd {
+    (attached_steps(lc, ctx, capture, started).await, None)
+}
+
+async fn attached_steps(
     lc: &LoadedCase,
     ctx: &Context,
     capture: &Path,

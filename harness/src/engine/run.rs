@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use super::{run_case, session, Context, Mode};
+use super::{run_case, run_case_parts, session, teardown, Context, Mode};
 use crate::case::LoadedCase;
 use crate::verdict::CaseResult;
 
@@ -52,8 +52,16 @@ pub async fn run_cases(
             let Ok(_permit) = gate.acquire_owned().await else {
                 return;
             };
-            let r = run_case(&lc, &ctx).await;
+            let (r, topology) = run_case_parts(&lc, &ctx).await;
+            // The verdict is known and the capture complete: report, and
+            // let the next case build while this one's teardown runs. The
+            // task (and with it `tx`) ends only after the teardown, so the
+            // run returns when every topology is gone.
             let _ = tx.send((i, r));
+            drop(_permit);
+            if let Some(t) = topology {
+                teardown(t).await;
+            }
         });
     }
     drop(tx);
