@@ -351,7 +351,7 @@ type CaseEnd = (Result<StepsOutcome, String>, Option<Topology>);
 /// Finishes the capture (so the file is complete before the verdict) and
 /// hands the topology back for teardown.
 fn end_case(topo: Topology, outcome: Result<StepsOutcome, String>) -> CaseEnd {
-    let closed = topo.finish_capture();
+    let closed = topo.finish_capture_deferring_close();
     let outcome = match (outcome, closed) {
         (Ok(_), Err(e)) => Err(format!("teardown: {e}")),
         (o, _) => o,

@@ -303,6 +303,9 @@ pub struct Topology {
     links: Vec<LinkInfo>,
     tester_sockets: Vec<Arc<PacketSocket>>,
     capture: Mutex<Option<ActiveCapture>>,
+    /// Sockets of finished captures, closed with the topology (see
+    /// [`Topology::finish_capture_deferring_close`]).
+    spent: Mutex<Vec<RawPacketSocket>>,
     /// Made by [`Topology::attach`]: the tester's "namespace" is the
     /// harness's own and there is no IUT namespace.
     attached: bool,
@@ -368,6 +371,7 @@ impl Topology {
             links,
             tester_sockets,
             capture: Mutex::new(capture),
+            spent: Mutex::new(Vec::new()),
             attached: false,
             tester,
             iut: Some(iut),
@@ -426,6 +430,7 @@ impl Topology {
             links,
             tester_sockets,
             capture: Mutex::new(capture),
+            spent: Mutex::new(Vec::new()),
             attached: true,
             tester: here,
             iut: None,
@@ -489,6 +494,28 @@ impl Topology {
     /// Finishes the running capture, if any, and closes its sockets;
     /// returns its summary.
     pub fn finish_capture(&self) -> Result<Option<CaptureSummary>, TopologyError> {
+        self.finish_capture_then(close_in_parallel)
+    }
+
+    /// As [`Topology::finish_capture`] (the file is complete when it
+    /// returns), but the capture's sockets are closed when the topology is
+    /// dropped, with its other sockets: closing one waits for an RCU grace
+    /// period, which a caller about to hand the topology to a background
+    /// teardown need not wait for. For a topology that is about to go, not
+    /// for one that captures case after case.
+    pub fn finish_capture_deferring_close(&self) -> Result<Option<CaptureSummary>, TopologyError> {
+        self.finish_capture_then(|sockets| {
+            self.spent
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(sockets)
+        })
+    }
+
+    fn finish_capture_then(
+        &self,
+        close: impl FnOnce(Vec<RawPacketSocket>),
+    ) -> Result<Option<CaptureSummary>, TopologyError> {
         let active = self
             .capture
             .lock()
@@ -498,7 +525,7 @@ impl Topology {
             return Ok(None);
         };
         let summary = active.capture.finish().map_err(io_ctx("capture"));
-        close_in_parallel(active.capture.take_sockets());
+        close(active.capture.take_sockets());
         summary.map(Some)
     }
 
@@ -700,6 +727,9 @@ impl Drop for Topology {
             let _ = a.capture.finish();
             capture_sockets = a.capture.take_sockets();
         }
+        capture_sockets.extend(std::mem::take(
+            self.spent.get_mut().unwrap_or_else(|p| p.into_inner()),
+        ));
         // Closing an AF_PACKET socket waits for an RCU grace period
         // (synchronize_net in packet_release): one at a time, teardown would
         // cost several grace periods; in parallel it costs about one.
