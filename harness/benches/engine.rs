@@ -52,6 +52,29 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// The median wall time of 5 runs of `cases` at `-j jobs`; every case must
+/// pass.
+fn median_wall(
+    rt: &tokio::runtime::Runtime,
+    cases: &[LoadedCase],
+    ctx: &std::sync::Arc<hmip6spec::engine::Context>,
+    jobs: usize,
+) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let rs = rt.block_on(run_cases(
+            cases.to_vec(),
+            ctx.clone(),
+            RunOptions { jobs },
+            |_| {},
+        ));
+        times.push(t.elapsed());
+        assert!(rs.iter().all(|r| r.verdict == Verdict::Pass), "{rs:?}");
+    }
+    median(times)
+}
+
 fn main() {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
@@ -116,22 +139,11 @@ fn main() {
             m.as_secs_f64() * 1e3,
             max.as_secs_f64() * 1e3
         );
-        let mut per_case = Vec::new();
-        for _ in 0..5 {
-            let t = Instant::now();
-            let rs = rt.block_on(run_cases(
-                twenty.clone(),
-                ctx.clone(),
-                RunOptions { jobs: 1 },
-                |_| {},
-            ));
-            per_case.push(t.elapsed() / twenty.len() as u32);
-            assert!(rs.iter().all(|r| r.verdict == Verdict::Pass));
-        }
+        let per_case = median_wall(&rt, &twenty, ctx, 1) / twenty.len() as u32;
         println!(
             "per-case overhead, {what}, in a run of {} cases at -j1: median {:.1} ms per case (5 runs)",
             twenty.len(),
-            median(per_case).as_secs_f64() * 1e3
+            per_case.as_secs_f64() * 1e3
         );
     }
 
@@ -146,19 +158,7 @@ fn main() {
         .unwrap_or(1);
     let mut walls = Vec::new();
     for jobs in [1, cpus] {
-        let mut times = Vec::new();
-        for _ in 0..5 {
-            let t = Instant::now();
-            let rs = rt.block_on(run_cases(
-                cases.clone(),
-                kernel.clone(),
-                RunOptions { jobs },
-                |_| {},
-            ));
-            times.push(t.elapsed());
-            assert!(rs.iter().all(|r| r.verdict == Verdict::Pass), "{rs:?}");
-        }
-        let m = median(times);
+        let m = median_wall(&rt, &cases, &kernel, jobs);
         println!(
             "corpus ({} cases) at -j{jobs}: median wall time {:.2} s (5 runs)",
             cases.len(),
@@ -172,22 +172,10 @@ fn main() {
     );
     // The engine's own parallelism, without protocol timers: the twenty
     // one-frame cases.
-    let mut walls = Vec::new();
-    for jobs in [1, cpus] {
-        let mut times = Vec::new();
-        for _ in 0..5 {
-            let t = Instant::now();
-            let rs = rt.block_on(run_cases(
-                twenty.clone(),
-                kernel.clone(),
-                RunOptions { jobs },
-                |_| {},
-            ));
-            times.push(t.elapsed());
-            assert!(rs.iter().all(|r| r.verdict == Verdict::Pass));
-        }
-        walls.push(median(times));
-    }
+    let walls: Vec<Duration> = [1, cpus]
+        .into_iter()
+        .map(|jobs| median_wall(&rt, &twenty, &kernel, jobs))
+        .collect();
     println!(
         "{} one-frame cases: -j1 {:.0} ms, -j{cpus} {:.0} ms: {:.2}x",
         twenty.len(),

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::engine::{load_profile, repo, select, suite};
+use common::engine::{linux_host, load_profile, select, suite};
 use common::kernel::{note, require_ping};
 use hmip6spec::engine::applicability;
 use hmip6spec::profile::LoadedProfile;
@@ -38,10 +38,10 @@ fn per_run(
     name: &str,
     edit: impl Fn(String) -> String,
 ) -> LoadedProfile {
-    let text = std::fs::read_to_string(repo().join("profiles/linux-host.yaml")).unwrap();
-    assert!(text.contains("  # restart: per-run\n"));
-    let text = text.replace("  # restart: per-run\n", "  restart: per-run\n");
-    load_profile(suite, dir, name, &edit(text))
+    linux_host(suite, dir, name, |text| {
+        assert!(text.contains("  # restart: per-run\n"));
+        edit(text.replace("  # restart: per-run\n", "  restart: per-run\n"))
+    })
 }
 
 /// Gives the per-run profile an IUT command (a stand-in process: the kernel

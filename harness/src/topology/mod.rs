@@ -357,25 +357,14 @@ impl Topology {
                 iut_kernel_ipv6: l.iut_kernel_ipv6,
             })
             .collect();
-        let mut tester_sockets = Vec::with_capacity(links.len());
-        for (l, raw) in links.iter().zip(side.sockets) {
-            tester_sockets.push(Arc::new(
-                PacketSocket::from_raw(&l.name, raw).map_err(io_ctx("tester socket"))?,
-            ));
-        }
-        let capture = match &spec.capture {
-            None => None,
-            Some(path) => Some(start_capture(path, &links, side.capture_sockets)?),
-        };
-        Ok(Topology {
+        Topology::assemble(
             links,
-            tester_sockets,
-            capture: Mutex::new(capture),
-            spent: Mutex::new(Vec::new()),
-            attached: false,
+            side.sockets,
+            side.capture_sockets,
+            spec.capture.as_deref(),
             tester,
-            iut: Some(iut),
-        })
+            Some(iut),
+        )
     }
 
     /// Attaches to an external IUT: opens the tester's sockets (and the
@@ -416,24 +405,45 @@ impl Topology {
                 iut_kernel_ipv6: false,
             })
             .collect();
+        Topology::assemble(
+            links,
+            side.sockets,
+            side.capture_sockets,
+            spec.capture.as_deref(),
+            here,
+            None,
+        )
+    }
+
+    /// The common end of [`Topology::build`] and [`Topology::attach`]: the
+    /// tester sockets wrapped for async use, the capture started. Without
+    /// an IUT namespace the topology is an attached one.
+    fn assemble(
+        links: Vec<LinkInfo>,
+        sockets: Vec<RawPacketSocket>,
+        capture_sockets: Vec<(usize, RawPacketSocket)>,
+        capture: Option<&Path>,
+        tester: NetNs,
+        iut: Option<NetNs>,
+    ) -> Result<Topology, TopologyError> {
         let mut tester_sockets = Vec::with_capacity(links.len());
-        for (l, raw) in links.iter().zip(side.sockets) {
+        for (l, raw) in links.iter().zip(sockets) {
             tester_sockets.push(Arc::new(
                 PacketSocket::from_raw(&l.name, raw).map_err(io_ctx("tester socket"))?,
             ));
         }
-        let capture = match &spec.capture {
+        let capture = match capture {
             None => None,
-            Some(path) => Some(start_capture(path, &links, side.capture_sockets)?),
+            Some(path) => Some(start_capture(path, &links, capture_sockets)?),
         };
         Ok(Topology {
             links,
             tester_sockets,
             capture: Mutex::new(capture),
             spent: Mutex::new(Vec::new()),
-            attached: true,
-            tester: here,
-            iut: None,
+            attached: iut.is_none(),
+            tester,
+            iut,
         })
     }
 
