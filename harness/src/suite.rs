@@ -182,3 +182,134 @@ pub fn print_diagnostics(diags: &[Diagnostic]) {
         eprintln!("{d}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{parse, typed};
+
+    /// A catalogue with one requirement per level that gates differently,
+    /// and cases citing them.
+    fn fixture() -> (Catalogue, Vec<LoadedCase>) {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = dir.path().join("requirements.yaml");
+        std::fs::write(
+            &cat,
+            "requirements:\n\
+             - {id: RFC4140-1-A, section: '1', level: MUST, text: a, roles: [map], testable: true}\n\
+             - {id: RFC4140-1-B, section: '1', level: SHOULD, text: b, roles: [map, mn], testable: true}\n\
+             - {id: RFC4140-1-C, section: '1', level: MAY, text: c, roles: [mn], testable: true}\n",
+        )
+        .unwrap();
+        let catalogue = Catalogue::load(&cat).unwrap();
+        let case = |id: &str, role: &str, req: &str| {
+            let text = format!(
+                "id: {id}\ntitle: t\nrequirements: [{req}]\nrole: {role}\ntopology: {{links: [access]}}\nsteps: [{{wait: 1ms}}]\n"
+            );
+            let path = PathBuf::from(format!("{id}.yaml"));
+            let tree = parse(&path, &text).unwrap();
+            LoadedCase {
+                case: typed(&path, &tree).unwrap(),
+                tree,
+                path,
+            }
+        };
+        let cases = vec![
+            case("mn.c.may", "mn", "RFC4140-1-C"),
+            case("map.a.must", "map", "RFC4140-1-A"),
+            case("map.b.should", "map", "RFC4140-1-B"),
+            case("mn.b.should", "mn", "RFC4140-1-B"),
+            case("map.bu.x", "map", "RFC4140-1-A"),
+        ];
+        (catalogue, cases)
+    }
+
+    fn ids(f: &Filter) -> Vec<String> {
+        let (cat, cases) = fixture();
+        f.select(&cases, &cat)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.case.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn no_filter_takes_everything_in_id_order() {
+        assert_eq!(
+            ids(&Filter::default()),
+            [
+                "map.a.must",
+                "map.b.should",
+                "map.bu.x",
+                "mn.b.should",
+                "mn.c.may"
+            ]
+        );
+    }
+
+    #[test]
+    fn filters_combine_with_and() {
+        let f = Filter {
+            roles: vec![Role::Map],
+            ..Filter::default()
+        };
+        assert_eq!(ids(&f), ["map.a.must", "map.b.should", "map.bu.x"]);
+        let f = Filter {
+            ids: vec!["map.b*".into()],
+            ..Filter::default()
+        };
+        assert_eq!(ids(&f), ["map.b.should", "map.bu.x"]);
+        let f = Filter {
+            requirements: vec!["RFC4140-1-B".into()],
+            roles: vec![Role::Mn],
+            ..Filter::default()
+        };
+        assert_eq!(ids(&f), ["mn.b.should"]);
+        let f = Filter {
+            level: Some(parse_level("must").unwrap()),
+            ..Filter::default()
+        };
+        assert_eq!(ids(&f), ["map.a.must", "map.bu.x"]);
+        let f = Filter {
+            level: Some(parse_level("SHOULD NOT").unwrap()),
+            ..Filter::default()
+        };
+        assert_eq!(
+            ids(&f),
+            ["map.a.must", "map.b.should", "map.bu.x", "mn.b.should"]
+        );
+        let bad = Filter {
+            ids: vec!["map.[".into()],
+            ..Filter::default()
+        };
+        let (cat, cases) = fixture();
+        assert!(bad.select(&cases, &cat).is_err());
+    }
+
+    #[test]
+    fn shards_partition_round_robin() {
+        let all = ids(&Filter::default());
+        let mut seen = Vec::new();
+        for k in 1..=2 {
+            let part = ids(&Filter {
+                shard: Some((k, 2)),
+                ..Filter::default()
+            });
+            seen.extend(part);
+        }
+        seen.sort();
+        assert_eq!(seen, all);
+        assert_eq!(
+            ids(&Filter {
+                shard: Some((1, 2)),
+                ..Filter::default()
+            }),
+            ["map.a.must", "map.bu.x", "mn.c.may"]
+        );
+        assert!(parse_shard("0/2").is_err());
+        assert!(parse_shard("3/2").is_err());
+        assert!(parse_shard("x").is_err());
+        assert_eq!(parse_shard("2/3"), Ok((2, 3)));
+        assert!(parse_level("maybe").is_err());
+    }
+}
