@@ -218,5 +218,14 @@ fn main() {
         Some("RFC4861-6.1.2-RA-IGNORE-UNRECOGNIZED")
     );
     assert!(plain.reason.contains("where none may"), "{}", plain.reason);
+    // The evidence names the offending frame.
+    assert!(
+        plain
+            .diff
+            .iter()
+            .any(|d| d.observed.contains("binding_update")),
+        "{:?}",
+        plain.diff
+    );
     println!("faulty_hosts: ok (3 cases caught or passed as they should)");
 }

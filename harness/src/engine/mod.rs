@@ -1094,6 +1094,7 @@ impl Exec<'_> {
                     if o.matched() {
                         let at = rx.at;
                         let link_name = self.topo.links()[rx.link].name.clone();
+                        let observed = summarize(&rx.view);
                         drop(frames);
                         if none {
                             let stop = Stop {
@@ -1103,7 +1104,11 @@ impl Exec<'_> {
                                     at.duration_since(self.started).as_millis()
                                 ),
                                 violated: e.requirement.clone(),
-                                diff: Vec::new(),
+                                diff: vec![FieldDiff {
+                                    field: "(frame)".into(),
+                                    expected: format!("none matching {summary}"),
+                                    observed,
+                                }],
                             };
                             return Err(stop);
                         }
