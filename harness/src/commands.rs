@@ -62,7 +62,7 @@ pub struct RunArgs {
     /// The IUT profile.
     #[arg(long)]
     pub profile: PathBuf,
-    /// Cases at once (default: the number of CPUs).
+    /// Cases at once (default: twice the number of CPUs; cases mostly wait).
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
     /// SHOULD-level failures also make the IUT non-compliant.
@@ -172,14 +172,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-        .max(1);
+    let jobs = args.jobs.unwrap_or_else(engine::default_jobs).max(1);
     let color = report::console::use_color(std::io::stdout().is_terminal());
     let ctx = Arc::new(Context {
         profile: profile.clone(),

@@ -21,7 +21,7 @@
 mod run;
 mod session;
 
-pub use run::{run_cases, RunOptions};
+pub use run::{default_jobs, run_cases, RunOptions};
 
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
