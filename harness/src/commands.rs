@@ -518,9 +518,12 @@ pub fn lint(files: &[PathBuf], dir: &Path) -> ExitCode {
     };
     let mut profiles = 0;
     for f in files {
-        // A file with `steps` is a case; anything else a profile.
-        let text = std::fs::read_to_string(f).unwrap_or_default();
-        let is_case = text.lines().any(|l| l.starts_with("steps:"));
+        // A file with top-level `steps` is a case; anything else a profile
+        // (a file that does not parse gets its error from either loader).
+        let is_case = std::fs::read_to_string(f)
+            .ok()
+            .and_then(|text| hmip6spec::yaml::parse(f, &text).ok())
+            .is_some_and(|tree| tree.get("steps").is_some());
         if is_case {
             match hmip6spec::case::load(f) {
                 Ok(c) => diags.extend(hmip6spec::lint::lint_cases(&[c], &cats)),

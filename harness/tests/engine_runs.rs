@@ -197,3 +197,47 @@ fn a_misbehaving_launch_is_an_error_and_the_run_goes_on() {
     assert_eq!(rs[0].verdict, Verdict::Pass, "{}", rs[0].reason);
     assert_eq!(Summary::of(&rs, false).exit_code(), 0);
 }
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter(|e| {
+                    std::fs::read(e.path().join("cmdline"))
+                        .map(|c| String::from_utf8_lossy(&c).contains(marker))
+                        .unwrap_or(false)
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn an_action_that_does_not_wait_runs_on_and_dies_with_the_case() {
+    if !require_root("an_action_that_does_not_wait_runs_on_and_dies_with_the_case")
+        || !require_ping("an_action_that_does_not_wait_runs_on_and_dies_with_the_case")
+    {
+        return;
+    }
+    let s = suite();
+    let tmp = tempfile::tempdir().unwrap();
+    let marker = format!("hmip6spec-bg-{}", std::process::id());
+    let p = profile(&s, tmp.path(), "background", |t| {
+        t.replace(
+            "    command: [ping, -6, -n, -c3, -i0.2, -W1, \"{args.dst}\"]\n    within: 5s",
+            &format!(
+                "    command: [sh, -c, \"ping -6 -n -c3 -i0.2 -W1 {{args.dst}}; sleep 60 # {marker}\"]\n    wait: false"
+            ),
+        )
+    });
+    let rs = run(&s, p, tmp.path(), &["host.map-option.plain-ipv6"]);
+    // The echo request went out while the action ran on.
+    assert_eq!(rs[0].verdict, Verdict::Pass, "{}", rs[0].reason);
+    assert!(rs[0].steps.iter().any(|r| r.kind == "action"));
+    assert_eq!(
+        processes_with(&marker),
+        0,
+        "the background action outlived its case"
+    );
+}

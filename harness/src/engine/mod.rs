@@ -23,8 +23,6 @@ mod session;
 
 pub use run::{default_jobs, run_cases, RunOptions};
 
-use std::collections::BTreeMap;
-use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,7 +39,7 @@ use crate::case::template::{as_duration, as_i64, Scope};
 use crate::case::{ActionStep, Case, ExpectStep, LoadedCase, OnTimeout, SendStep, Step};
 use crate::profile::{Launch, LoadedProfile, ParameterCatalogue, Profile, Restart};
 use crate::requirements::{Catalogue, Level};
-use crate::topology::node::{eui64_address, link_local, NodeSpec};
+use crate::topology::node::{link_local, NodeSpec};
 use crate::topology::{
     AttachLink, AttachSpec, LinkSpec, Nodes, NsChild, Stream, Topology, TopologySpec,
 };
@@ -172,6 +170,9 @@ struct Exec<'a> {
     records: Vec<StepRecord>,
     started: Instant,
     iut: Option<NsChild>,
+    /// Actions started without waiting (`wait: false`); dropping an
+    /// `NsChild` kills it.
+    background: Vec<NsChild>,
     timeout: Duration,
 }
 
@@ -647,6 +648,7 @@ async fn case_steps(
         records,
         started,
         iut: None,
+        background: Vec::new(),
         timeout,
     };
     let mut stop = None;
@@ -862,10 +864,6 @@ fn body(v: &impl serde::Serialize, control: &[&str], scope: &Scope) -> Result<Va
 }
 
 impl Exec<'_> {
-    fn at_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
-    }
-
     fn record(
         &mut self,
         step: &str,
@@ -874,15 +872,10 @@ impl Exec<'_> {
         status: StepStatus,
         link: Option<String>,
     ) {
-        let at_ms = self.at_ms();
         self.records.push(StepRecord {
-            step: step.to_string(),
-            kind: kind.to_string(),
-            summary,
             status,
-            at_ms,
             link,
-            frame: None,
+            ..record_at(self.started, step, kind, summary)
         });
     }
 
@@ -973,9 +966,16 @@ impl Exec<'_> {
                     }
                 };
                 if let Err(stop) = r {
-                    let kind = step.kind();
-                    let status = StepStatus::Failed;
-                    self.record(&number, kind, stop.reason.clone(), status, None);
+                    // A repeat block's failing step has its own record.
+                    if !matches!(step, Step::Repeat(_)) {
+                        self.record(
+                            &number,
+                            step.kind(),
+                            stop.reason.clone(),
+                            StepStatus::Failed,
+                            None,
+                        );
+                    }
                     return Err(stop);
                 }
             }
@@ -1176,44 +1176,32 @@ impl Exec<'_> {
             let v = self.scope.resolve(&v).map_err(|e| Stop::error(e.message))?;
             scope.set(format!("args.{k}"), v);
         }
-        let argv = argv_of(&scope, &format!("action {name}"), &spec.command)?;
-        let Some((prog, args)) = argv.split_first() else {
-            return Err(Stop::error(format!("action {name}: empty command")));
-        };
-        let mut cmd = std::process::Command::new(prog);
-        cmd.args(args);
-        let mut child = self
-            .topo
-            .spawn_iut(cmd)
-            .map_err(|e| Stop::error(format!("action {name}: cannot start `{prog}`: {e}")))?;
-        let summary = format!("action {name}: {}", argv.join(" "));
-        if spec.wait {
-            let within = match &spec.within {
-                Some(v) => as_duration(v)
-                    .map_err(|e| Stop::error(format!("action {name}: within: {e}")))?,
-                None => DEFAULT_READY,
-            };
-            match child.wait_until(Instant::now() + within).await {
-                Ok(Some(st)) if st.success() => {}
-                Ok(Some(st)) => {
-                    return Err(Stop::error(format!(
-                        "step {number}: action {name} failed ({st}): {}",
-                        tail(&child.stderr()).trim_end()
-                    )))
-                }
-                Ok(None) => {
-                    let _ = child.kill();
-                    return Err(Stop::error(format!(
-                        "step {number}: action {name} did not finish within {}",
-                        humantime::format_duration(within)
-                    )));
-                }
-                Err(e) => return Err(Stop::error(format!("action {name}: {e}"))),
-            }
+        let what = format!("step {number}: action {name}");
+        let argv = if spec.wait {
+            run_command(
+                self.topo,
+                &scope,
+                &what,
+                &spec.command,
+                spec.within.as_ref(),
+            )
+            .await?
         } else {
-            // Runs on; killed with the topology.
-            std::mem::forget(child);
-        }
+            let argv = argv_of(&scope, &what, &spec.command)?;
+            let Some((prog, args)) = argv.split_first() else {
+                return Err(Stop::error(format!("{what}: empty command")));
+            };
+            let mut cmd = std::process::Command::new(prog);
+            cmd.args(args);
+            let child = self
+                .topo
+                .spawn_iut(cmd)
+                .map_err(|e| Stop::error(format!("{what}: cannot start `{prog}`: {e}")))?;
+            // Runs on; killed when the case ends.
+            self.background.push(child);
+            argv.join(" ")
+        };
+        let summary = format!("action {name}: {argv}");
         self.record(number, "action", summary, StepStatus::Ok, None);
         Ok(())
     }
@@ -1267,22 +1255,4 @@ fn short(v: &Value) -> String {
         Value::Object(_) => pattern::describe(v),
         other => other.to_string(),
     }
-}
-
-/// The EUI-64 address the IUT forms from `prefix` on `link` (a kernel IUT
-/// with `addr_gen_mode` 0): handy for cases and tests.
-pub fn iut_eui64(topo: &Topology, link: usize, prefix: Ipv6Addr) -> Ipv6Addr {
-    eui64_address(prefix, MacAddr(topo.links()[link].iut_mac))
-}
-
-/// Requirement IDs a set of results cites, with the worst verdict each got.
-pub fn by_requirement(results: &[CaseResult]) -> BTreeMap<String, Verdict> {
-    let mut m: BTreeMap<String, Verdict> = BTreeMap::new();
-    for r in results {
-        for id in &r.requirements {
-            let e = m.entry(id.clone()).or_insert(r.verdict);
-            *e = e.worst(r.verdict);
-        }
-    }
-    m
 }
