@@ -274,21 +274,7 @@ impl CaseLint<'_> {
                         m.insert("name".into(), json!(name));
                     }
                     match serde_path_to_error::deserialize::<_, NodeSpec>(r).map_err(|e| {
-                        let mut sub: Vec<Seg> = Vec::new();
-                        for s in e.path().iter() {
-                            match s {
-                                serde_path_to_error::Segment::Seq { index } => {
-                                    sub.push(Seg::Index(*index))
-                                }
-                                serde_path_to_error::Segment::Map { key } => {
-                                    sub.push(Seg::Key(key.clone()))
-                                }
-                                serde_path_to_error::Segment::Enum { variant } => {
-                                    sub.push(Seg::Key(variant.clone()))
-                                }
-                                serde_path_to_error::Segment::Unknown => {}
-                            }
-                        }
+                        let sub = crate::yaml::segs(e.path());
                         let full = with(&p, &sub);
                         let msg = e.inner().to_string();
                         Diagnostic::new(

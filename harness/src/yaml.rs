@@ -444,6 +444,19 @@ fn open_flow_before(text: &str, end: Pos) -> Option<(char, Pos)> {
     stack.pop()
 }
 
+/// A `serde_path_to_error` path as our path steps (an enum variant is the
+/// key that names it in YAML).
+pub fn segs(path: &serde_path_to_error::Path) -> Vec<Seg> {
+    path.iter()
+        .filter_map(|seg| match seg {
+            serde_path_to_error::Segment::Seq { index } => Some(Seg::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => Some(Seg::Key(key.clone())),
+            serde_path_to_error::Segment::Enum { variant } => Some(Seg::Key(variant.clone())),
+            serde_path_to_error::Segment::Unknown => None,
+        })
+        .collect()
+}
+
 /// Deserialises the tree into `T`; an error is located through its path.
 pub fn typed<T: DeserializeOwned>(file: &Path, tree: &Yaml) -> Result<T, Diagnostic> {
     typed_at(file, tree, &[])
@@ -458,17 +471,7 @@ pub fn typed_at<T: DeserializeOwned>(
 ) -> Result<T, Diagnostic> {
     let json = tree.to_json();
     serde_path_to_error::deserialize::<_, T>(json).map_err(|e| {
-        let mut path: Vec<Seg> = Vec::new();
-        for seg in e.path().iter() {
-            match seg {
-                serde_path_to_error::Segment::Seq { index } => path.push(Seg::Index(*index)),
-                serde_path_to_error::Segment::Map { key } => path.push(Seg::Key(key.clone())),
-                serde_path_to_error::Segment::Enum { variant } => {
-                    path.push(Seg::Key(variant.clone()))
-                }
-                serde_path_to_error::Segment::Unknown => {}
-            }
-        }
+        let path = segs(e.path());
         let message = e.inner().to_string();
         let at = tree.locate_error(&path, &message);
         let mut full: Vec<Seg> = base.to_vec();

@@ -11,7 +11,7 @@ use wire::mobility::MobilityRepr;
 use wire::mobility_options::MobilityOption;
 use wire::MacAddr;
 
-use crate::yaml::{path_text, Seg};
+use crate::yaml::{path_text, segs, Seg};
 
 /// Keys of a packet description, in the order the layers go on the wire
 /// (RFC 6275 6.3: the Home Address option after a routing header and
@@ -87,19 +87,6 @@ impl Built {
             Built::Raw(b) => b.clone(),
         }
     }
-}
-
-fn segs(path: &serde_path_to_error::Path) -> Vec<Seg> {
-    let mut p = Vec::new();
-    for seg in path.iter() {
-        match seg {
-            serde_path_to_error::Segment::Seq { index } => p.push(Seg::Index(*index)),
-            serde_path_to_error::Segment::Map { key } => p.push(Seg::Key(key.clone())),
-            serde_path_to_error::Segment::Enum { variant } => p.push(Seg::Key(variant.clone())),
-            serde_path_to_error::Segment::Unknown => {}
-        }
-    }
-    p
 }
 
 /// One function, instantiated for every layer's own `wire` type: the
