@@ -191,8 +191,8 @@ pub(crate) fn set_link_up(ifname: &str) -> io::Result<()> {
     set_link_flag(ifname, true)
 }
 
-/// Clears or sets IFF_UP (see [`set_link_up`]).
-pub(crate) fn set_link_flag(ifname: &str, up: bool) -> io::Result<()> {
+/// A socket to issue interface ioctls on, and an `ifreq` naming `ifname`.
+fn ifreq_for(ifname: &str) -> io::Result<(OwnedFd, libc::ifreq)> {
     let name = ifname.as_bytes();
     if name.is_empty() || name.len() >= libc::IFNAMSIZ {
         return Err(io::Error::new(
@@ -212,6 +212,12 @@ pub(crate) fn set_link_flag(ifname: &str, up: bool) -> io::Result<()> {
     for (dst, src) in ifr.ifr_name.iter_mut().zip(name) {
         *dst = *src as libc::c_char;
     }
+    Ok((sock, ifr))
+}
+
+/// Clears or sets IFF_UP (see [`set_link_up`]).
+pub(crate) fn set_link_flag(ifname: &str, up: bool) -> io::Result<()> {
+    let (sock, mut ifr) = ifreq_for(ifname)?;
     // SAFETY: valid fd and a properly initialised ifreq for SIOCGIFFLAGS.
     if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) } < 0 {
         let e = io::Error::last_os_error();
@@ -237,25 +243,7 @@ pub(crate) fn set_link_flag(ifname: &str, up: bool) -> io::Result<()> {
 /// namespace, read with the SIOCGIFFLAGS and SIOCGIFMTU ioctls (changes
 /// nothing).
 pub(crate) fn link_flags_mtu(ifname: &str) -> io::Result<(libc::c_int, u32)> {
-    let name = ifname.as_bytes();
-    if name.is_empty() || name.len() >= libc::IFNAMSIZ {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("bad interface name {ifname:?}"),
-        ));
-    }
-    // SAFETY: plain socket(2); the fd is owned right away.
-    let sock = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if sock < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `sock` is a fresh valid fd that nothing else owns.
-    let sock: OwnedFd = unsafe { std::os::fd::FromRawFd::from_raw_fd(sock) };
-    // SAFETY: ifreq is plain old data; all-zero is a valid value.
-    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in ifr.ifr_name.iter_mut().zip(name) {
-        *dst = *src as libc::c_char;
-    }
+    let (sock, mut ifr) = ifreq_for(ifname)?;
     // SAFETY: valid fd and a properly initialised ifreq.
     if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) } < 0 {
         let e = io::Error::last_os_error();
