@@ -200,25 +200,34 @@ pub fn check_ifname(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The checks every topology's link names pass: at least one link, at
+/// most 255, valid interface names, none twice.
+fn check_link_names(names: &[&str]) -> Result<(), TopologyError> {
+    if names.is_empty() {
+        return Err(TopologyError::InvalidSpec(
+            "a topology needs at least one link".into(),
+        ));
+    }
+    if names.len() > 255 {
+        return Err(TopologyError::InvalidSpec("at most 255 links".into()));
+    }
+    for (i, name) in names.iter().enumerate() {
+        check_ifname(name).map_err(TopologyError::InvalidSpec)?;
+        if names[..i].contains(name) {
+            return Err(TopologyError::InvalidSpec(format!(
+                "link {name:?} appears twice"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl TopologySpec {
     /// Checks the spec without touching the system.
     pub fn validate(&self) -> Result<(), TopologyError> {
-        if self.links.is_empty() {
-            return Err(TopologyError::InvalidSpec(
-                "a topology needs at least one link".into(),
-            ));
-        }
-        if self.links.len() > 255 {
-            return Err(TopologyError::InvalidSpec("at most 255 links".into()));
-        }
-        for (i, l) in self.links.iter().enumerate() {
-            check_ifname(&l.name).map_err(TopologyError::InvalidSpec)?;
-            if self.links[..i].iter().any(|o| o.name == l.name) {
-                return Err(TopologyError::InvalidSpec(format!(
-                    "link {:?} appears twice",
-                    l.name
-                )));
-            }
+        let names: Vec<&str> = self.links.iter().map(|l| l.name.as_str()).collect();
+        check_link_names(&names)?;
+        for l in &self.links {
             if !(68..=65535).contains(&l.mtu) {
                 return Err(TopologyError::InvalidSpec(format!(
                     "link {:?}: MTU {} is outside 68..=65535",
@@ -259,25 +268,12 @@ pub struct AttachSpec {
 impl AttachSpec {
     /// Checks the spec without touching the system.
     pub fn validate(&self) -> Result<(), TopologyError> {
-        if self.links.is_empty() {
-            return Err(TopologyError::InvalidSpec(
-                "a topology needs at least one link".into(),
-            ));
-        }
-        if self.links.len() > 255 {
-            return Err(TopologyError::InvalidSpec("at most 255 links".into()));
-        }
+        let names: Vec<&str> = self.links.iter().map(|l| l.name.as_str()).collect();
+        check_link_names(&names)?;
         for (i, l) in self.links.iter().enumerate() {
-            check_ifname(&l.name).map_err(TopologyError::InvalidSpec)?;
             check_ifname(&l.ifname).map_err(|e| {
                 TopologyError::InvalidSpec(format!("host interface of link {:?}: {e}", l.name))
             })?;
-            if let Some(o) = self.links[..i].iter().find(|o| o.name == l.name) {
-                return Err(TopologyError::InvalidSpec(format!(
-                    "link {:?} appears twice",
-                    o.name
-                )));
-            }
             if let Some(o) = self.links[..i].iter().find(|o| o.ifname == l.ifname) {
                 return Err(TopologyError::InvalidSpec(format!(
                     "links {:?} and {:?} are both on host interface {:?}",
