@@ -355,7 +355,7 @@ pub fn explain(id: &str, dir: &Path) -> ExitCode {
             r.level
         );
         println!();
-        println!("  \"{}\"", r.text);
+        println!("  {}", r.shown_text());
         println!();
         let roles: Vec<&str> = r.roles.iter().map(|x| x.name()).collect();
         println!("Binds: {}", roles.join(", "));
@@ -405,11 +405,11 @@ fn explain_case(c: &Case, suite: &Suite) -> String {
             Some(q) => {
                 let _ = writeln!(
                     s,
-                    "Checks {r} ({}, {} {}): \"{}\"",
+                    "Checks {r} ({}, {} {}): {}",
                     q.level,
                     q.source.name(),
                     q.section,
-                    q.text
+                    q.shown_text()
                 );
             }
             None => {

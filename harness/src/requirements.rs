@@ -195,8 +195,16 @@ pub struct Requirement {
     pub section: String,
     /// The strongest keyword of the sentence.
     pub level: Level,
-    /// The sentence, verbatim (line breaks may differ).
+    /// The sentence, verbatim (line breaks may differ); with `summary`, our
+    /// words for it instead.
     pub text: String,
+    /// `text` is a summary, not a quotation: for an RFC whose text the
+    /// repository does not hold (RFC 6275 in part), so that no sentence is
+    /// passed off as the RFC's own words. The summary keeps the RFC's
+    /// keyword in capitals, so its level is checked like a quote's. RFC 4140
+    /// entries are never summaries.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub summary: bool,
     /// The roles it binds.
     pub roles: Vec<Role>,
     /// Whether a tester on the links can observe it.
@@ -204,6 +212,18 @@ pub struct Requirement {
     /// Why not, when `testable` is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub untestable_because: Option<String>,
+}
+
+impl Requirement {
+    /// `text` as reports show it: a quotation in quotes, a summary marked
+    /// as one.
+    pub fn shown_text(&self) -> String {
+        if self.summary {
+            format!("[summary, not the RFC's words] {}", self.text)
+        } else {
+            format!("\"{}\"", self.text)
+        }
+    }
 }
 
 fn is_default_source(s: &Source) -> bool {
@@ -937,7 +957,7 @@ pub fn check_against_rfc(cat: &Catalogue, rfc: &str) -> Vec<String> {
 pub fn check_against_excerpts(cat: &Catalogue, source: Source, excerpts: &str) -> Vec<String> {
     let whole = normalise(excerpts);
     cat.iter()
-        .filter(|r| r.source == source)
+        .filter(|r| r.source == source && !r.summary)
         .filter_map(|r| {
             let text = normalise(&r.text);
             (!whole.contains(&text)).then(|| not_verbatim_in(&r.id, &text, &whole, source))

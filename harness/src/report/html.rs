@@ -428,7 +428,7 @@ fn matrix(r: &RunResults, catalogue: Option<&Catalogue>) -> Vec<MatrixRow> {
                 section: entry
                     .map(|q| format!("{} §{}", q.source.name(), q.section))
                     .unwrap_or_default(),
-                quote: entry.map(|q| q.text.clone()),
+                quote: entry.map(|q| q.shown_text()),
                 unknown: catalogue.is_some() && entry.is_none(),
                 result: result.name(),
                 result_class: class(result),
@@ -455,7 +455,7 @@ fn coverage(r: &RunResults, cat: &Catalogue) -> (String, Vec<Uncovered>) {
             id: q.id.clone(),
             level: q.level.keyword().to_string(),
             section: format!("{} §{}", q.source.name(), q.section),
-            text: q.text.clone(),
+            text: q.shown_text(),
         })
         .collect();
     let line = format!(
@@ -478,7 +478,7 @@ fn case_view(c: &CaseResult, strict: bool, catalogue: Option<&Catalogue>, dir: &
                 level: entry
                     .map(|q| q.level.keyword().to_string())
                     .unwrap_or_default(),
-                quote: entry.map(|q| q.text.clone()),
+                quote: entry.map(|q| q.shown_text()),
             }
         })
         .collect();
