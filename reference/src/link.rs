@@ -166,6 +166,30 @@ impl PacketSocket {
         })
     }
 
+    /// Make [`recv`](Self::recv) give up with `WouldBlock` after `t`
+    /// (`None`: block for ever).
+    pub fn set_read_timeout(&self, t: Option<std::time::Duration>) -> io::Result<()> {
+        let t = t.unwrap_or_default();
+        let tv = libc::timeval {
+            tv_sec: t.as_secs() as libc::time_t,
+            tv_usec: t.subsec_micros() as libc::suseconds_t,
+        };
+        // SAFETY: valid fd, pointer to a live timeval of the advertised size.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                &tv as *const libc::timeval as *const libc::c_void,
+                size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// Block until a frame arrives that this host did not send.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
