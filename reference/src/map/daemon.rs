@@ -94,6 +94,8 @@ pub fn run(cfg: MapConfig) -> Result<(), String> {
                 req.answer(answer);
                 if quit {
                     flush(&mut map, &socks, &log);
+                    // Let the control thread write the answer out.
+                    std::thread::sleep(Duration::from_millis(100));
                     break;
                 }
             }

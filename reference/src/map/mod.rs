@@ -423,6 +423,18 @@ impl Map {
         if eth_dst != self.links[link].mac {
             return;
         }
+        // A unicast NS for a bound RCoA (neighbour unreachability
+        // detection) is answered by the proxy, not tunnelled.
+        if link == CORE && self.bound(&dst).is_some() {
+            if let Some(Layer::Icmpv6(Icmpv6Repr {
+                message: Icmpv6Message::NeighborSolicit { .. },
+                ..
+            })) = d.frame.layers.get(2)
+            {
+                self.local(now, link, &d, frame, end, false, depth);
+                return;
+            }
+        }
         self.forward(now, link, frame[ETH..end].to_vec(), depth);
     }
 

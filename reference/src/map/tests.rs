@@ -322,6 +322,18 @@ fn proxy_nd_and_tunnels() {
     assert_eq!((target, rf, sf, of), (RCOA, false, true, true));
     assert_eq!(crate::nd::tlla(&opts), Some(MAP_CORE_MAC));
     assert_eq!(ipv6_of(&out[0].1).dst, ROUTER);
+    // A unicast NS for the RCoA (NUD) is answered too, not tunnelled.
+    let mut nud = Frame::decode(&ns).frame;
+    if let Some(Layer::Ethernet(e)) = nud.layers.get_mut(0) {
+        e.repr.dst = MAP_CORE_MAC;
+    }
+    if let Some(Layer::Ipv6(i)) = nud.layers.get_mut(1) {
+        i.repr.dst = RCOA;
+    }
+    let out = r.feed(CORE, &nud.emit());
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0, CORE);
+    assert_eq!(na_target(&out[0].1).map(|n| (n.0, n.2)), Some((RCOA, true)));
     // A packet for the RCoA is tunnelled to the LCoA, hop limit - 1.
     let pkt = Frame::new(vec![
         eth(ROUTER_MAC, MAP_CORE_MAC),
