@@ -1,0 +1,102 @@
+//! The control socket: a Unix stream socket with a line protocol. Each
+//! line a client sends is one command; the daemon's core loop answers it
+//! (one or more lines) through a [`ControlRequest`]. Roles decide what the
+//! commands mean; this module only carries them.
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Sender};
+use std::thread;
+
+/// One command line from a client, with the way back.
+#[derive(Debug)]
+pub struct ControlRequest {
+    /// The command, trimmed.
+    pub command: String,
+    reply: Sender<String>,
+}
+
+impl ControlRequest {
+    /// Answer with `text` (a newline is added if missing).
+    pub fn answer(self, text: impl Into<String>) {
+        let _ = self.reply.send(text.into());
+    }
+}
+
+/// Removes the socket file when dropped.
+#[derive(Debug)]
+pub struct ControlSocket {
+    path: PathBuf,
+}
+
+impl Drop for ControlSocket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Listen on `path` (a stale socket file there is replaced) and forward
+/// every command line to `tx` as `wrap(request)`.
+pub fn serve<E: Send + 'static>(
+    path: &Path,
+    tx: Sender<E>,
+    wrap: fn(ControlRequest) -> E,
+) -> io::Result<ControlSocket> {
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        use std::os::unix::fs::FileTypeExt;
+        if meta.file_type().is_socket() {
+            std::fs::remove_file(path)?;
+        }
+    }
+    let listener = UnixListener::bind(path)?;
+    thread::Builder::new()
+        .name("control".into())
+        .spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let tx = tx.clone();
+                let _ = thread::Builder::new()
+                    .name("control-conn".into())
+                    .spawn(move || {
+                        let _ = client(conn, tx, wrap);
+                    });
+            }
+        })?;
+    Ok(ControlSocket {
+        path: path.to_path_buf(),
+    })
+}
+
+fn client<E>(conn: UnixStream, tx: Sender<E>, wrap: fn(ControlRequest) -> E) -> io::Result<()> {
+    let mut out = conn.try_clone()?;
+    for line in BufReader::new(conn).lines() {
+        let line = line?;
+        let command = line.trim().to_string();
+        if command.is_empty() {
+            continue;
+        }
+        let (rtx, rrx) = mpsc::channel();
+        if tx
+            .send(wrap(ControlRequest {
+                command: command.clone(),
+                reply: rtx,
+            }))
+            .is_err()
+        {
+            return Ok(());
+        }
+        let Ok(mut text) = rrx.recv() else {
+            return Ok(());
+        };
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+        if command == "quit" {
+            return Ok(());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,284 @@
+//! Fault switches: each breaks exactly one requirement on purpose, so the
+//! suite can prove it notices (mutation testing).
+//!
+//! Every role has a table of [`FaultSpec`]s (name, requirement ID,
+//! description); `--fault NAME` turns one on and `--list-faults` prints the
+//! table. The code tests a switch with [`Faults::has`] at the one place the
+//! behaviour lives.
+
+use std::fmt;
+
+/// Every fault of every role. A role's table says which ones it knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fault {
+    BaWithoutRh2,
+    Rh2HoldsLcoa,
+    NoBa,
+    AcceptWithoutMFlag,
+    IgnoreValidPrefixes,
+    RcoaPrefixMismatch,
+    NoBindingStored,
+    NoDecapsulation,
+    DecapsulateUnbound,
+    TunnelOuterSourceWrong,
+    NoProxyNa,
+    NoDad,
+    IgnoreDadFailure,
+    LifetimeAboveRequested,
+    NoSequenceCheck,
+    BindingsNeverExpire,
+    DeregistrationIgnored,
+    NoMhChecksumCheck,
+    AcceptWithoutHao,
+    UnknownOptionRejected,
+    NoForwardOutsideDomain,
+    RaDistZero,
+    RaDistTwo,
+    RaMapOptionLength4,
+    AcceptUnprotectedBu,
+    AcceptEspReplay,
+    BaUnprotected,
+    AnswerUnprotectedProbe,
+    RelayUnauthenticatedRa,
+}
+
+/// One row of a role's fault table.
+#[derive(Debug, Clone, Copy)]
+pub struct FaultSpec {
+    pub fault: Fault,
+    /// The `--fault` name.
+    pub name: &'static str,
+    /// The requirement it breaks (an ID of `cases/requirements.yaml`).
+    pub requirement: &'static str,
+    pub description: &'static str,
+}
+
+const fn spec(
+    fault: Fault,
+    name: &'static str,
+    requirement: &'static str,
+    description: &'static str,
+) -> FaultSpec {
+    FaultSpec {
+        fault,
+        name,
+        requirement,
+        description,
+    }
+}
+
+/// The MAP's faults.
+#[rustfmt::skip]
+pub const MAP_FAULTS: &[FaultSpec] = &[
+    spec(Fault::BaWithoutRh2, "ba-without-rh2", "RFC4140-6.2-BA-RH2",
+        "BAs are sent without the type 2 routing header (destination LCoA, no RCoA)"),
+    spec(Fault::Rh2HoldsLcoa, "rh2-holds-lcoa", "RFC4140-6.2-BA-RH2",
+        "the BA's type 2 routing header holds the LCoA instead of the RCoA"),
+    spec(Fault::NoBa, "no-ba", "RFC4140-6.2-MAP-BA-SUCCESS",
+        "no BA for a successful registration with the A flag set"),
+    spec(Fault::AcceptWithoutMFlag, "accept-without-m-flag", "RFC4140-4.1-MN-BU-M-A-FLAGS",
+        "a BU without the M flag is treated as a MAP registration"),
+    spec(Fault::IgnoreValidPrefixes, "ignore-valid-prefixes", "RFC4140-6.2-MAP-VALID-ONLINK-PREFIXES",
+        "LCoAs outside the valid on-link prefixes are accepted (no status 129)"),
+    spec(Fault::RcoaPrefixMismatch, "rcoa-prefix-mismatch", "RFC4140-5-MAP-PREFIX-CONFIGURED",
+        "the MAP takes the /64 after its address's as RCoA prefix, so RCoAs from the advertised prefix get 132"),
+    spec(Fault::NoBindingStored, "no-binding-stored", "RFC4140-3.1-MAP-STORE-BINDING",
+        "BA status 0 but no binding is kept: no proxy NA, no tunnel"),
+    spec(Fault::NoDecapsulation, "no-decapsulation", "RFC4140-6.2-MAP-ACCEPT-TUNNEL",
+        "packets tunnelled to the MAP are dropped instead of decapsulated"),
+    spec(Fault::DecapsulateUnbound, "decapsulate-unbound", "RFC6275-10.4.5-REVERSE-TUNNEL-CHECK",
+        "tunnelled packets are decapsulated whatever their outer source and inner source"),
+    spec(Fault::TunnelOuterSourceWrong, "tunnel-outer-source-wrong", "RFC6275-10.4.2-TUNNEL-TO-COA",
+        "the outer source of tunnelled packets is the MAP's core link-local address"),
+    spec(Fault::NoProxyNa, "no-proxy-na", "RFC6275-10.4.1-PROXY-ND",
+        "no unsolicited NA and no NS answers for bound RCoAs"),
+    spec(Fault::NoDad, "no-dad", "RFC6275-10.3.1-DAD-BEFORE-BA",
+        "new bindings are accepted at once, without DAD for the RCoA"),
+    spec(Fault::IgnoreDadFailure, "ignore-dad-failure", "RFC6275-10.3.1-DAD-FAILED-134",
+        "a failed DAD for the RCoA still gives a binding and status 0 (not 134)"),
+    spec(Fault::LifetimeAboveRequested, "lifetime-above-requested", "RFC6275-10.3.1-GRANTED-LIFETIME",
+        "the granted lifetime is --max-lifetime whatever the BU asked for"),
+    spec(Fault::NoSequenceCheck, "no-sequence-check", "RFC6275-9.5.1-SEQ-OUT-OF-WINDOW",
+        "BUs with a sequence number not greater than the last accepted are accepted (no 135)"),
+    spec(Fault::BindingsNeverExpire, "bindings-never-expire", "RFC6275-9.1-EXPIRE-ENTRY",
+        "bindings are kept after their lifetime ends"),
+    spec(Fault::DeregistrationIgnored, "deregistration-ignored", "RFC6275-10.3.2-DELETE-BINDING",
+        "a BU with lifetime 0 is answered with BA 0 but the binding stays"),
+    spec(Fault::NoMhChecksumCheck, "no-mh-checksum-check", "RFC6275-9.2-MH-CHECKSUM",
+        "Mobility Headers with a wrong checksum are processed"),
+    spec(Fault::AcceptWithoutHao, "accept-without-hao", "RFC6275-9.5.1-HOME-ADDRESS",
+        "a BU without a Home Address option binds its source address, skipping the prefix check"),
+    spec(Fault::UnknownOptionRejected, "unknown-option-rejected", "RFC6275-6.2.1-SKIP-UNKNOWN-OPTION",
+        "a BU with an unrecognised mobility option is silently dropped"),
+    spec(Fault::NoForwardOutsideDomain, "no-forward-outside-domain", "RFC4140-8-MAP-FORWARD-NEIGHBOUR-DOMAINS",
+        "packets for an RCoA whose CoA is not on the access link are dropped"),
+    spec(Fault::RaDistZero, "ra-dist-zero", "RFC4140-5-DIST-NOT-ZERO",
+        "the own MAP option is advertised with Dist 0"),
+    spec(Fault::RaDistTwo, "ra-dist-two", "RFC4140-5-DIST-ONE-SAME-LINK",
+        "the own MAP option is advertised with Dist 2 on the MAP's own link"),
+    spec(Fault::RaMapOptionLength4, "ra-map-option-length-4", "RFC4140-5-MAP-OPT-LENGTH",
+        "the own MAP option is sent with Length 4 (32 octets)"),
+    spec(Fault::AcceptUnprotectedBu, "accept-unprotected-bu", "RFC4140-12.1-BU-AH-ESP",
+        "with --protect bu, BUs without ESP are processed"),
+    spec(Fault::AcceptEspReplay, "accept-esp-replay", "RFC4140-12-MN-MAP-SECURITY",
+        "the ESP anti-replay window is off: replayed packets are accepted"),
+    spec(Fault::BaUnprotected, "ba-unprotected", "RFC4140-12-MN-MAP-SECURITY",
+        "with --protect bu, BAs are sent without ESP"),
+    spec(Fault::AnswerUnprotectedProbe, "answer-unprotected-probe", "RFC4140-10-FAILURE-DETECTION-SECURE",
+        "with --protect probe, echo requests without ESP are answered"),
+    spec(Fault::RelayUnauthenticatedRa, "relay-unauthenticated-ra", "RFC4140-7-RA-AUTHENTICATED",
+        "with --protect ra, RAs without ESP feed the MAP option relay"),
+];
+
+/// The set of faults switched on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults {
+    on: Vec<Fault>,
+}
+
+/// `--fault NAME` named no fault of the role's table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownFault {
+    pub name: String,
+    pub valid: Vec<&'static str>,
+}
+
+impl fmt::Display for UnknownFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown fault `{}`; valid faults: {}",
+            self.name,
+            self.valid.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownFault {}
+
+impl Faults {
+    /// No fault: the conformant behaviour.
+    pub fn none() -> Self {
+        Faults::default()
+    }
+
+    /// The faults named, looked up in `table`.
+    pub fn parse<S: AsRef<str>>(names: &[S], table: &[FaultSpec]) -> Result<Faults, UnknownFault> {
+        let mut on = Vec::new();
+        for n in names {
+            let n = n.as_ref().trim();
+            match table.iter().find(|s| s.name == n) {
+                Some(s) => {
+                    if !on.contains(&s.fault) {
+                        on.push(s.fault);
+                    }
+                }
+                None => {
+                    return Err(UnknownFault {
+                        name: n.to_string(),
+                        valid: table.iter().map(|s| s.name).collect(),
+                    })
+                }
+            }
+        }
+        Ok(Faults { on })
+    }
+
+    /// A set with exactly these faults (tests).
+    pub fn of(faults: &[Fault]) -> Self {
+        Faults {
+            on: faults.to_vec(),
+        }
+    }
+
+    /// Is `f` switched on?
+    pub fn has(&self, f: Fault) -> bool {
+        self.on.contains(&f)
+    }
+
+    /// The names of the faults switched on, as `table` spells them.
+    pub fn names(&self, table: &[FaultSpec]) -> Vec<&'static str> {
+        table
+            .iter()
+            .filter(|s| self.has(s.fault))
+            .map(|s| s.name)
+            .collect()
+    }
+}
+
+/// The `--list-faults` text: `NAME  REQUIREMENT-ID  description`, one a line.
+pub fn listing(table: &[FaultSpec]) -> String {
+    let w1 = table.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let w2 = table.iter().map(|s| s.requirement.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for s in table {
+        out.push_str(&format!(
+            "{:w1$}  {:w2$}  {}\n",
+            s.name, s.requirement, s.description
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_kebab_case() {
+        let mut names: Vec<_> = MAP_FAULTS.iter().map(|s| s.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), MAP_FAULTS.len());
+        for s in MAP_FAULTS {
+            assert!(s
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+            assert!(s.requirement.starts_with("RFC"), "{}", s.name);
+        }
+        let mut faults: Vec<_> = MAP_FAULTS.iter().map(|s| s.fault).collect();
+        faults.sort();
+        faults.dedup();
+        assert_eq!(faults.len(), MAP_FAULTS.len());
+    }
+
+    #[test]
+    fn unknown_name_lists_the_valid_ones() {
+        let e = Faults::parse(&["no-such"], MAP_FAULTS).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("no-such"));
+        assert!(text.contains("ba-without-rh2"));
+        let f = Faults::parse(&["no-ba", "no-dad"], MAP_FAULTS).unwrap();
+        assert!(f.has(Fault::NoBa) && f.has(Fault::NoDad) && !f.has(Fault::NoProxyNa));
+        assert_eq!(f.names(MAP_FAULTS), vec!["no-ba", "no-dad"]);
+    }
+
+    #[test]
+    fn listing_has_one_line_per_fault() {
+        let l = listing(MAP_FAULTS);
+        assert_eq!(l.lines().count(), MAP_FAULTS.len());
+        assert!(l.lines().all(|line| line.split_whitespace().count() >= 3));
+    }
+
+    /// Every fault of the MAP table is tested somewhere in the MAP's code
+    /// (outside this table).
+    #[test]
+    fn every_map_fault_is_referenced_by_code() {
+        let sources = [
+            include_str!("map/mod.rs"),
+            include_str!("map/binding.rs"),
+            include_str!("map/advert.rs"),
+            include_str!("map/config.rs"),
+        ]
+        .concat();
+        for s in MAP_FAULTS {
+            let needle = format!("Fault::{:?}", s.fault);
+            assert!(
+                sources.contains(&needle),
+                "fault {} ({needle}) is not used by the MAP",
+                s.name
+            );
+        }
+    }
+}
