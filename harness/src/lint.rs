@@ -324,6 +324,13 @@ impl CaseLint<'_> {
                 s.set(format!("pixit.{k}"), v);
             }
         }
+        // Case variables as the engine resolves them before building the
+        // nodes (a node may defend `{rcoa}`).
+        for (name, v) in &self.lc.case.vars {
+            if let Ok(value) = s.resolve_with(v, &mut placeholder) {
+                s.set(name.clone(), value);
+            }
+        }
         s
     }
 
@@ -707,7 +714,9 @@ fn placeholder(name: &str, key: &str) -> Option<Value> {
             || key == "dst"
             || key.contains("address")
             || key == "target"
-            || key == "prefix" =>
+            || key == "prefix"
+            || key == "defend"
+            || key == "behind" =>
         {
             json!("2001:db8::9")
         }
