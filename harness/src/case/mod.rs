@@ -24,6 +24,7 @@
 //! `layers` (the full wire form, every field exact) and `raw` (hex octets)
 //! are the last resorts for frames the keys cannot say.
 
+pub mod esp;
 pub mod frame_spec;
 pub mod pattern;
 pub mod template;
