@@ -1418,7 +1418,7 @@ mod tests {
         ));
         let all = d.join("\n");
         assert!(
-            all.contains("a.auth_key: expected hex octets, found \"xy\""),
+            all.contains("a.auth_key: expected hex octets, found 'x' at character 0"),
             "{all}"
         );
         assert!(all.contains("at least 16 octets, this one has 2"), "{all}");

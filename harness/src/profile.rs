@@ -114,6 +114,9 @@ impl SecurityAssociation {
             .strip_prefix("0x")
             .or_else(|| clean.strip_prefix("0X"))
             .unwrap_or(&clean);
+        if let Some((i, c)) = clean.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
+            return Err(format!("expected hex octets, found {c:?} at character {i}"));
+        }
         if clean.len() % 2 != 0 {
             return Err(format!(
                 "expected hex octets (an even number of hex digits), found {} digits",
