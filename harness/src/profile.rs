@@ -15,6 +15,10 @@
 //! actions:
 //!   echo_request:
 //!     command: [ping, -c1, "{args.dst}"]
+//! security_associations:            # ESP, NULL encryption + HMAC-SHA-256-128
+//!   mn_to_map: {spi: 0x1000, auth_key: "00112233445566778899aabbccddeeff"}
+//!   map_to_mn: {spi: 0x2000, auth_key: "ffeeddccbbaa99887766554433221100"}
+//! protect: {mobility_header: mn_to_map}
 //! ```
 //!
 //! Or, for an external IUT wired to host interfaces:

@@ -1240,6 +1240,9 @@ pub fn summarize(desc: &Value) -> String {
             let dst = ip.get("dst").map(short).unwrap_or_else(|| "*".into());
             parts.push(format!("{src} -> {dst}"));
         }
+        if let Some(sa) = m.get("esp").and_then(|e| e.get("sa")) {
+            parts.push(format!("ESP({})", short(sa)));
+        }
         for key in ["icmpv6", "mh"] {
             if let Some(Value::Object(msg)) = m.get(key) {
                 if let Some(k) = msg.keys().find(|k| {
