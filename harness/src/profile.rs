@@ -155,8 +155,8 @@ pub const MIN_AUTH_KEY: usize = 16;
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Protect {
-    /// An SA name: every frame a case sends whose IPv6 packet carries a
-    /// Mobility Header (`mh`) and no `esp` key is sealed with it, ESP
+    /// An SA name: every frame a case sends whose outermost IPv6 packet
+    /// carries a Mobility Header (`mh`) and no `esp` key is sealed with it, ESP
     /// between the extension headers and the MH. `esp: none` in a step
     /// sends one unprotected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
