@@ -83,7 +83,11 @@ pub struct RunArgs {
 }
 
 fn load_suite(dir: &Path) -> Result<Suite, ExitCode> {
-    Suite::load(dir).map_err(|d| {
+    let suite = Suite::load(dir);
+    if let Ok(s) = &suite {
+        print_diagnostics(&s.warnings);
+    }
+    suite.map_err(|d| {
         print_diagnostics(&d);
         eprintln!(
             "hmip6spec: {} problem(s) in the cases; nothing was run",
@@ -500,7 +504,10 @@ pub fn lint(files: &[PathBuf], dir: &Path) -> ExitCode {
     let mut diags = Vec::new();
     let suite = Suite::load(dir);
     let (catalogue, parameters, n) = match &suite {
-        Ok(s) => (s.catalogue.clone(), s.parameters.clone(), s.cases.len()),
+        Ok(s) => {
+            diags.extend(s.warnings.clone());
+            (s.catalogue.clone(), s.parameters.clone(), s.cases.len())
+        }
         Err(d) => {
             diags.extend(d.clone());
             // Still lint the profiles against whatever catalogues load.
@@ -538,11 +545,18 @@ pub fn lint(files: &[PathBuf], dir: &Path) -> ExitCode {
         }
     }
     print_diagnostics(&diags);
-    if diags.is_empty() {
-        eprintln!("hmip6spec lint: {n} case(s) and {profiles} other file(s): no problem");
+    let warnings = diags.iter().filter(|d| d.warning).count();
+    let errors = diags.len() - warnings;
+    let also = if warnings > 0 {
+        format!(", {warnings} warning(s)")
+    } else {
+        String::new()
+    };
+    if errors == 0 {
+        eprintln!("hmip6spec lint: {n} case(s) and {profiles} other file(s): no problem{also}");
         ExitCode::SUCCESS
     } else {
-        eprintln!("hmip6spec lint: {} problem(s)", diags.len());
+        eprintln!("hmip6spec lint: {errors} problem(s){also}");
         ExitCode::from(1)
     }
 }

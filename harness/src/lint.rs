@@ -13,6 +13,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
+use crate::case::esp::{Sa, SaTable, Sealer};
 use crate::case::frame_spec::{self, Defaults, FRAME_KEYS, PACKET_KEYS};
 use crate::case::pattern::{is_operator, OPERATORS};
 use crate::case::template::{as_duration, as_i64, references, references_in, Scope};
@@ -433,13 +434,26 @@ impl CaseLint<'_> {
             }
         }
         self.refs(&desc, p, extra);
+        let names = self.sa_refs(&desc, p);
         let scope = self.placeholder_scope();
         if let Ok(resolved) = scope.resolve_with(&desc, &mut placeholder) {
             let d = Defaults {
                 src_mac: MacAddr([2, 0, 0, 0, 0, 1]),
                 unicast_dst_mac: MacAddr([2, 0, 0, 0, 0, 2]),
             };
-            if let Err(e) = frame_spec::build(&resolved, &d) {
+            // Whether the profile has them is decided at run time
+            // (NOT-APPLICABLE otherwise): build with stand-ins.
+            let sas = names
+                .into_iter()
+                .enumerate()
+                .map(|(i, name)| Sa {
+                    name,
+                    spi: 0x100 + i as u32,
+                    key: vec![0x11; 32],
+                })
+                .collect();
+            let mut sealer = Sealer::new(SaTable::new(sas), None);
+            if let Err(e) = frame_spec::build_with(&resolved, &d, &mut sealer) {
                 let full = with(p, &e.path);
                 let pos = self.lc.tree.locate_error(&full, &e.message);
                 self.out.push(Diagnostic::new(
@@ -492,6 +506,7 @@ impl CaseLint<'_> {
             }
         }
         self.refs(&pat, p, extra);
+        self.sa_refs(&pat, p);
         self.pattern_keys(&pat, p, "");
         if binds {
             let mut bound = Vec::new();
@@ -508,6 +523,52 @@ impl CaseLint<'_> {
                 );
             }
         }
+    }
+
+    /// The SA names of `esp: {sa: NAME}` in `v` (a send description or a
+    /// pattern at `p`); a name `cases/pics.yaml` does not list gets a
+    /// warning (a profile would have to use the same unusual name).
+    fn sa_refs(&mut self, v: &Value, p: &[Seg]) -> BTreeSet<String> {
+        let mut found = Vec::new();
+        esp_sa_values(v, &mut Vec::new(), &mut found);
+        let mut names = BTreeSet::new();
+        for (at, sa) in found {
+            let full = with(p, &at);
+            let Value::String(name) = &sa else {
+                continue;
+            };
+            names.insert(name.clone());
+            let known = &self.cats.parameters.security_associations;
+            if known.contains_key(name) || !references_of(&sa).is_empty() {
+                continue;
+            }
+            let near: Vec<&str> = known
+                .keys()
+                .filter(|k| crate::requirements::edit_distance(k, name) <= 2)
+                .map(String::as_str)
+                .collect();
+            let hint = if near.is_empty() {
+                format!(
+                    "the conventional names are {}",
+                    known
+                        .keys()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                format!("did you mean {}?", near.join(" or "))
+            };
+            let pos = self.lc.tree.locate(&full, false);
+            self.out.push(Diagnostic::warning(
+                &self.lc.path,
+                pos,
+                format!(
+                    "security association {name:?} is not a conventional name (cases/pics.yaml, security_associations): only a profile declaring it under that name runs this case; {hint}"
+                ),
+            ));
+        }
+        names
     }
 
     /// Pattern keys must be fields some frame has.
@@ -630,6 +691,33 @@ impl CaseLint<'_> {
             };
             self.pattern_keys(sub, &with(p, &[key(k)]), &vp);
         }
+    }
+}
+
+/// The `sa` values under `esp` keys in a description or pattern, with
+/// their paths.
+fn esp_sa_values(v: &Value, path: &mut Vec<Seg>, out: &mut Vec<(Vec<Seg>, Value)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, sub) in m {
+                path.push(key(k));
+                if k == "esp" {
+                    if let Some(sa) = sub.get("sa") {
+                        out.push((with(path, &[key("sa")]), sa.clone()));
+                    }
+                }
+                esp_sa_values(sub, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Seg::Index(i));
+                esp_sa_values(item, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
     }
 }
 
@@ -776,6 +864,11 @@ pub fn vocabulary() -> BTreeMap<String, BTreeSet<String>> {
     }
     top.insert("trailer".into());
     top.insert("findings".into());
+    // An ESP packet of a profile's SA, opened (`esp::open_layers`).
+    let esp = out.entry("esp".into()).or_default();
+    for k in ["spi", "seq", "data", "sa", "icv_ok", "error"] {
+        esp.insert(k.to_string());
+    }
     let tunnel = out.entry("tunnel".into()).or_default();
     for k in PACKET_KEYS {
         tunnel.insert((*k).to_string());
@@ -872,6 +965,7 @@ pub fn lint_profile(lp: &LoadedProfile, cats: &Catalogues) -> Vec<Diagnostic> {
             }
         }
     }
+    lint_security_associations(lp, &mut out);
     let mut names: BTreeSet<String> = BTreeSet::new();
     for k in cats.parameters.pixit.keys() {
         names.insert(format!("pixit.{k}"));
@@ -1064,6 +1158,62 @@ pub fn lint_profile(lp: &LoadedProfile, cats: &Catalogues) -> Vec<Diagnostic> {
     out
 }
 
+/// `security_associations` and `protect`: keys that are hex octets and
+/// long enough, SPIs that are not reserved and tell the SAs apart, and a
+/// `protect` that names a declared SA.
+fn lint_security_associations(lp: &LoadedProfile, out: &mut Vec<Diagnostic>) {
+    let at = |path: &[Seg], key_pos: bool| lp.tree.locate(path, key_pos);
+    let p = &lp.profile;
+    let mut by_spi: BTreeMap<u32, &str> = BTreeMap::new();
+    for (name, sa) in &p.security_associations {
+        let base = [key("security_associations"), key(name)];
+        if let Err(m) = sa.key() {
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&with(&base, &[key("auth_key")]), false),
+                format!("security_associations.{name}.auth_key: {m}"),
+            ));
+        }
+        if sa.spi < 256 {
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&with(&base, &[key("spi")]), false),
+                format!(
+                    "SPI {} is reserved (RFC 4303 2.1: 1 to 255 for IANA, 0 for local use); expected 256 or more, e.g. 0x1000",
+                    sa.spi
+                ),
+            ));
+        }
+        if let Some(other) = by_spi.insert(sa.spi, name) {
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&with(&base, &[key("spi")]), false),
+                format!(
+                    "SPI {:#x} is also the SPI of {other:?}: a received ESP packet names its SA by SPI, so each needs its own",
+                    sa.spi
+                ),
+            ));
+        }
+    }
+    if let Some(name) = p.protect.as_ref().and_then(|x| x.mobility_header.as_ref()) {
+        if !p.security_associations.contains_key(name) {
+            let known: Vec<&str> = p.security_associations.keys().map(String::as_str).collect();
+            out.push(Diagnostic::new(
+                &lp.path,
+                at(&[key("protect"), key("mobility_header")], false),
+                format!(
+                    "protect.mobility_header names {name:?}, which is not under security_associations; expected one of: {}",
+                    if known.is_empty() {
+                        "(none declared)".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
+}
+
 /// `attach`: valid link and host interface names, each link on its own
 /// interface, and a unicast MAC for every link.
 fn lint_attach(lp: &LoadedProfile, a: &crate::profile::Attach, out: &mut Vec<Diagnostic>) {
@@ -1244,6 +1394,60 @@ mod tests {
             "{HEAD}launch:\n  command: [my-iut, \"--log={{case.id}}.log\"]\n"
         ));
         assert!(d.is_empty(), "{d:#?}");
+    }
+
+    const LAUNCH: &str = "launch:\n  command: [my-iut]\n";
+    const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    #[test]
+    fn security_associations_accept_hex_spis_and_keys() {
+        let text = format!(
+            "{HEAD}{LAUNCH}security_associations:\n  mn_to_map: {{spi: 0x1000, auth_key: \"{KEY}\"}}\n  map_to_mn: {{spi: \"0x2000\", auth_key: \"{KEY}\"}}\n  router_to_map: {{spi: 12288, auth_key: \"{}\"}}\nprotect:\n  mobility_header: mn_to_map\n",
+            &KEY[..32]
+        );
+        assert!(lint_text(&text).is_empty(), "{:#?}", lint_text(&text));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.yaml");
+        std::fs::write(&path, &text).unwrap();
+        let lp = profile::load(&path).unwrap();
+        let sas = &lp.profile.security_associations;
+        assert_eq!(sas["mn_to_map"].spi, 0x1000);
+        assert_eq!(sas["map_to_mn"].spi, 0x2000);
+        assert_eq!(sas["router_to_map"].spi, 12288);
+        assert_eq!(sas["mn_to_map"].key().unwrap().len(), 32);
+        let sealer = crate::case::esp::Sealer::from_profile(&lp.profile).unwrap();
+        assert_eq!(sealer.protect_mh.as_deref(), Some("mn_to_map"));
+        assert_eq!(sealer.sas.by_spi(0x2000).unwrap().name, "map_to_mn");
+    }
+
+    #[test]
+    fn security_associations_are_checked() {
+        let d = lint_text(&format!(
+            "{HEAD}{LAUNCH}security_associations:\n  a: {{spi: 0x1000, auth_key: \"xyz1\"}}\n  b: {{spi: 0x1000, auth_key: \"0011\"}}\n  c: {{spi: 3, auth_key: \"{KEY}\"}}\nprotect: {{mobility_header: mn_to_map}}\n"
+        ));
+        let all = d.join("\n");
+        assert!(
+            all.contains("a.auth_key: expected hex octets, found 'x' at character 0"),
+            "{all}"
+        );
+        assert!(all.contains("at least 16 octets, this one has 2"), "{all}");
+        assert!(all.contains("SPI 0x1000 is also the SPI of \"a\""), "{all}");
+        assert!(all.contains("SPI 3 is reserved"), "{all}");
+        assert!(
+            all.contains("protect.mobility_header names \"mn_to_map\""),
+            "{all}"
+        );
+        assert_eq!(d.len(), 5, "{all}");
+        // A bad SPI is a load error, located.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.yaml");
+        std::fs::write(
+            &path,
+            format!("{HEAD}{LAUNCH}security_associations:\n  a: {{spi: 0x1_0000_0000, auth_key: \"{KEY}\"}}\n"),
+        )
+        .unwrap();
+        let e = profile::load(&path).unwrap_err().to_string();
+        assert!(e.contains("expected an SPI"), "{e}");
     }
 
     #[test]

@@ -15,6 +15,10 @@
 //! actions:
 //!   echo_request:
 //!     command: [ping, -c1, "{args.dst}"]
+//! security_associations:            # ESP, NULL encryption + HMAC-SHA-256-128
+//!   mn_to_map: {spi: 0x1000, auth_key: "00112233445566778899aabbccddeeff"}
+//!   map_to_mn: {spi: 0x2000, auth_key: "ffeeddccbbaa99887766554433221100"}
+//! protect: {mobility_header: mn_to_map}
 //! ```
 //!
 //! Or, for an external IUT wired to host interfaces:
@@ -73,6 +77,122 @@ pub struct Profile {
     /// Commands the cases may ask for (`action` steps).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub actions: BTreeMap<String, ActionSpec>,
+    /// Manually keyed IPsec security associations the IUT is configured
+    /// with (RFC 4140 12.1), by name (conventional names in
+    /// `cases/pics.yaml`: `mn_to_map`, `map_to_mn`, ...). Cases seal the
+    /// frames they send with them (`esp: {sa: NAME}`) and received ESP
+    /// packets whose SPI is one of these are opened and checked. A case
+    /// naming an SA the profile does not declare is NOT-APPLICABLE.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub security_associations: BTreeMap<String, SecurityAssociation>,
+    /// What the harness protects without being asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protect: Option<Protect>,
+}
+
+/// One security association: ESP in transport mode with NULL encryption
+/// (RFC 2410) and HMAC-SHA-256-128 authentication (RFC 4868), the only
+/// transform the harness speaks.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityAssociation {
+    /// Security Parameters Index: a number (`0x1000` or `4096`), or a
+    /// string holding one (`"0x1000"`). 1 to 255 are reserved (RFC 4303).
+    #[serde(deserialize_with = "spi_value")]
+    #[schemars(with = "SpiValue")]
+    pub spi: u32,
+    /// The HMAC-SHA-256 key, hex octets (at least 16 octets; RFC 4868
+    /// recommends 32).
+    pub auth_key: String,
+}
+
+impl SecurityAssociation {
+    /// The key's octets (`Err` says what is wrong with `auth_key`).
+    pub fn key(&self) -> Result<Vec<u8>, String> {
+        let clean: String = self
+            .auth_key
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != ':')
+            .collect();
+        let clean = clean
+            .strip_prefix("0x")
+            .or_else(|| clean.strip_prefix("0X"))
+            .unwrap_or(&clean);
+        if let Some((i, c)) = clean.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
+            return Err(format!("expected hex octets, found {c:?} at character {i}"));
+        }
+        if clean.len() % 2 != 0 {
+            return Err(format!(
+                "expected hex octets (an even number of hex digits), found {} digits",
+                clean.len()
+            ));
+        }
+        let key = (0..clean.len())
+            .step_by(2)
+            .map(|i| {
+                u8::from_str_radix(&clean[i..i + 2], 16).map_err(|_| {
+                    format!(
+                        "expected hex octets, found {:?} at digit {i}",
+                        &clean[i..i + 2]
+                    )
+                })
+            })
+            .collect::<Result<Vec<u8>, String>>()?;
+        if key.len() < MIN_AUTH_KEY {
+            return Err(format!(
+                "an HMAC-SHA-256-128 key needs at least {MIN_AUTH_KEY} octets, this one has {}",
+                key.len()
+            ));
+        }
+        Ok(key)
+    }
+}
+
+/// The shortest `auth_key` accepted, in octets.
+pub const MIN_AUTH_KEY: usize = 16;
+
+/// `protect`: frames the harness seals on its own.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Protect {
+    /// An SA name: every frame a case sends whose outermost IPv6 packet
+    /// carries a Mobility Header (`mh`) and no `esp` key is sealed with it, ESP
+    /// between the extension headers and the MH. `esp: none` in a step
+    /// sends one unprotected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobility_header: Option<String>,
+}
+
+// For the schema only (`spi_value` reads it).
+/// An SPI: a number, or a string holding one (decimal or `0x` hex).
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum SpiValue {
+    Number(u32),
+    Text(String),
+}
+
+/// An SPI from a number or a string (`"0x1000"`, `"4096"`).
+pub fn parse_spi(v: &Value) -> Result<u32, String> {
+    let n = match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => {
+            let s = s.trim();
+            match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                Some(h) => u64::from_str_radix(h, 16).ok(),
+                None => s.parse().ok(),
+            }
+        }
+        _ => None,
+    };
+    n.and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| format!("expected an SPI (a 32-bit number, e.g. 0x1000), found {v}"))
+}
+
+fn spi_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = Value::deserialize(d)?;
+    parse_spi(&v).map_err(serde::de::Error::custom)
 }
 
 /// How to start the IUT.
@@ -265,6 +385,16 @@ pub struct ParameterCatalogue {
     pub pics: BTreeMap<String, ParameterDoc>,
     #[serde(default)]
     pub pixit: BTreeMap<String, ParameterDoc>,
+    /// The conventional names of security associations (profiles'
+    /// `security_associations`, cases' `esp: {sa: NAME}`).
+    #[serde(default)]
+    pub security_associations: BTreeMap<String, SaDoc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaDoc {
+    pub description: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

@@ -18,6 +18,8 @@ pub struct Suite {
     pub catalogue: Catalogue,
     pub parameters: ParameterCatalogue,
     pub cases: Vec<LoadedCase>,
+    /// What lint warned about (the suite is usable).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Suite {
@@ -54,7 +56,7 @@ impl Suite {
                 Err(d) => diags.push(d),
             }
         }
-        if diags.is_empty() {
+        if !crate::yaml::any_error(&diags) {
             diags.extend(lint::lint_cases(
                 &cases,
                 &Catalogues {
@@ -63,12 +65,13 @@ impl Suite {
                 },
             ));
         }
-        if diags.is_empty() {
+        if !crate::yaml::any_error(&diags) {
             Ok(Suite {
                 dir: dir.to_path_buf(),
                 catalogue,
                 parameters,
                 cases,
+                warnings: diags,
             })
         } else {
             Err(diags)
@@ -85,7 +88,8 @@ impl Suite {
                 parameters: &self.parameters,
             },
         );
-        if d.is_empty() {
+        if !crate::yaml::any_error(&d) {
+            print_diagnostics(&d);
             Ok(lp)
         } else {
             Err(d)

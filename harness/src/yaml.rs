@@ -293,6 +293,8 @@ pub struct Diagnostic {
     pub at: Pos,
     /// What is wrong and what was expected instead.
     pub message: String,
+    /// A warning: shown, but the file is still usable (a `run` goes on).
+    pub warning: bool,
 }
 
 impl Diagnostic {
@@ -301,18 +303,33 @@ impl Diagnostic {
             file: file.to_path_buf(),
             at,
             message: message.into(),
+            warning: false,
         }
     }
+
+    /// A diagnostic that does not make the file unusable.
+    pub fn warning(file: &Path, at: Pos, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            warning: true,
+            ..Diagnostic::new(file, at, message)
+        }
+    }
+}
+
+/// Whether any of `diags` is an error (not a warning).
+pub fn any_error(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(|d| !d.warning)
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}:{}:{}: {}",
+            "{}:{}:{}: {}{}",
             self.file.display(),
             self.at.line,
             self.at.column,
+            if self.warning { "warning: " } else { "" },
             self.message
         )
     }

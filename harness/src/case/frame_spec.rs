@@ -4,6 +4,8 @@
 //! match. One vocabulary serves both directions, so whatever a case can
 //! send it can also expect.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
 use wire::frame::{Frame, Layer};
 use wire::ipv6_options::Ipv6Option;
@@ -11,6 +13,7 @@ use wire::mobility::MobilityRepr;
 use wire::mobility_options::MobilityOption;
 use wire::MacAddr;
 
+use crate::case::esp::{self, SaTable, SealSpec, Sealer};
 use crate::yaml::{path_text, segs, Seg};
 
 /// Keys of a packet description, in the order the layers go on the wire
@@ -343,9 +346,25 @@ fn object<'a>(path: &[Seg], v: &'a Value, what: &str) -> Result<&'a Map<String, 
         .ok_or_else(|| err(path, format!("expected {what} (a mapping), found {v}")))
 }
 
-/// Builds the frame a resolved `send` description says.
+/// Builds the frame a resolved `send` description says, without security
+/// associations (`esp: {sa: NAME}` is then an error).
 pub fn build(desc: &Value, d: &Defaults) -> Result<Built, SpecError> {
-    let top = object(&[], desc, "a frame description")?;
+    build_with(desc, d, &mut Sealer::default())
+}
+
+/// Builds the frame a resolved `send` description says, sealing its
+/// `esp: {sa: NAME}` layers (and, with `protect.mobility_header`, a packet
+/// carrying `mh` and no `esp` key) with the security associations of
+/// `sealer`, whose sequence numbers advance.
+pub fn build_with(desc: &Value, d: &Defaults, sealer: &mut Sealer) -> Result<Built, SpecError> {
+    let mut top = object(&[], desc, "a frame description")?.clone();
+    if let Some(sa) = &sealer.protect_mh {
+        let sugar = !top.contains_key("layers") && !top.contains_key("raw");
+        if sugar && top.contains_key("mh") && !top.contains_key("esp") {
+            top.insert("esp".into(), json!({ "sa": sa }));
+        }
+    }
+    let top = &top;
     if let Some(raw) = top.get("raw") {
         let s = raw
             .as_str()
@@ -370,7 +389,8 @@ pub fn build(desc: &Value, d: &Defaults) -> Result<Built, SpecError> {
         }
     } else {
         let mut packet = Vec::new();
-        packet_layers(top, &[], &mut packet)?;
+        let mut seals = Vec::new();
+        packet_layers(top, &[], &mut packet, &mut seals)?;
         let first_dst = packet.iter().find_map(|l| match l {
             Layer::Ipv6(l) => Some(l.repr.dst),
             _ => None,
@@ -392,6 +412,11 @@ pub fn build(desc: &Value, d: &Defaults) -> Result<Built, SpecError> {
             .layers
             .push(layer(&[Seg::Key("eth".into())], tagged("ethernet", eth))?);
         frame.layers.extend(packet);
+        // Innermost (last) first: an outer ESP seals what an inner one made.
+        for (at, spec, path) in seals.into_iter().rev() {
+            esp::seal_at(&mut frame, at + 1, &spec, sealer)
+                .map_err(|m| err(&with(&path, "sa"), m))?;
+        }
     }
     if let Some(t) = top.get("truncate") {
         let n = t
@@ -436,6 +461,7 @@ fn packet_layers(
     p: &Map<String, Value>,
     path: &[Seg],
     out: &mut Vec<Layer>,
+    seals: &mut Vec<(usize, SealSpec, Vec<Seg>)>,
 ) -> Result<(), SpecError> {
     let ipv6 = p.get("ipv6").ok_or_else(|| {
         err(
@@ -466,13 +492,42 @@ fn packet_layers(
             &with(path, "dest_opts"),
         )?);
     }
-    for (key, kind) in [("fragment", "fragment"), ("ah", "ah"), ("esp", "esp")] {
+    for (key, kind) in [("fragment", "fragment"), ("ah", "ah")] {
         if let Some(v) = p.get(key) {
             let kp = with(path, key);
             out.push(layer(
                 &kp,
                 tagged(kind, object(&kp, v, "header fields")?.clone()),
             )?);
+        }
+    }
+    if let Some(v) = p.get("esp") {
+        let kp = with(path, "esp");
+        match v {
+            // Sent in the clear on purpose (no auto-protection).
+            Value::String(s) if s == "none" => {}
+            Value::Object(m) if m.contains_key("sa") => {
+                let spec = seal_spec(m, &kp)?;
+                // A placeholder, replaced when the frame is complete.
+                out.push(Layer::Esp(wire::ipsec::EspRepr {
+                    spi: 0,
+                    seq: 0,
+                    data: Vec::new(),
+                }));
+                seals.push((out.len() - 1, spec, kp));
+            }
+            _ => out.push(layer(
+                &kp,
+                tagged(
+                    "esp",
+                    object(
+                        &kp,
+                        v,
+                        "`{sa: NAME}` (sealed with a security association), `none`, or the wire form `{spi, seq, data}`",
+                    )?
+                    .clone(),
+                ),
+            )?),
         }
     }
     let uppers: Vec<&str> = ["icmpv6", "mh", "payload", "tunnel"]
@@ -521,9 +576,74 @@ fn packet_layers(
     }
     if let Some(v) = p.get("tunnel") {
         let tp = with(path, "tunnel");
-        packet_layers(object(&tp, v, "an encapsulated packet")?, &tp, out)?;
+        packet_layers(object(&tp, v, "an encapsulated packet")?, &tp, out, seals)?;
     }
     Ok(())
+}
+
+/// `{sa: NAME, seq: N, spi: N, icv: corrupt, next_header: N}`.
+fn seal_spec(m: &Map<String, Value>, path: &[Seg]) -> Result<SealSpec, SpecError> {
+    for k in m.keys() {
+        if !esp::SEAL_KEYS.contains(&k.as_str()) {
+            return Err(err(
+                &with(path, k),
+                format!(
+                    "unknown field `{k}` of a sealed ESP; expected one of: {}",
+                    esp::SEAL_KEYS.join(", ")
+                ),
+            ));
+        }
+    }
+    let sa = match &m["sa"] {
+        Value::String(s) if !s.is_empty() => s.clone(),
+        other => {
+            return Err(err(
+                &with(path, "sa"),
+                format!("expected the name of a security association, found {other}"),
+            ))
+        }
+    };
+    let number = |k: &str, max: u64| -> Result<Option<u64>, SpecError> {
+        match m.get(k) {
+            None => Ok(None),
+            Some(v) => {
+                let n = match v {
+                    Value::String(s) => {
+                        let s = s.trim();
+                        match s.strip_prefix("0x") {
+                            Some(h) => u64::from_str_radix(h, 16).ok(),
+                            None => s.parse().ok(),
+                        }
+                    }
+                    other => other.as_u64(),
+                };
+                n.filter(|n| *n <= max).map(Some).ok_or_else(|| {
+                    err(
+                        &with(path, k),
+                        format!("expected a number from 0 to {max}, found {v}"),
+                    )
+                })
+            }
+        }
+    };
+    let corrupt = match m.get("icv") {
+        None => false,
+        Some(Value::String(s)) if s == "corrupt" => true,
+        Some(Value::String(s)) if s == "valid" => false,
+        Some(other) => {
+            return Err(err(
+                &with(path, "icv"),
+                format!("expected `corrupt` (flip a bit of the ICV) or `valid`, found {other}"),
+            ))
+        }
+    };
+    Ok(SealSpec {
+        sa,
+        seq: number("seq", u64::from(u32::MAX))?.map(|n| n as u32),
+        spi: number("spi", u64::from(u32::MAX))?.map(|n| n as u32),
+        corrupt,
+        next_header: number("next_header", 255)?.map(|n| n as u8),
+    })
 }
 
 /// `[options]` (padded and aligned unless the list pads itself) or the wire
@@ -639,8 +759,31 @@ fn align_mobility(l: Layer) -> Layer {
 /// `findings` lists the decoder's rule IDs when there are any; `trailer`
 /// holds octets after the packet.
 pub fn view(frame: &Frame, findings: &[String]) -> Value {
+    view_layers(&frame.layers, &BTreeMap::new(), findings)
+}
+
+/// [`view`], with the ESP packets of the SAs in `sas` opened (see
+/// [`esp::open_layers`]): such an ESP shows as `esp: {spi, seq, sa,
+/// icv_ok}` (and `error` when it cannot be opened), and the layers it
+/// carried follow it as if they followed the headers before it; their
+/// findings join `findings`.
+pub fn view_with(frame: &Frame, findings: &[String], sas: &SaTable) -> Value {
+    if sas.is_empty() || !frame.layers.iter().any(|l| matches!(l, Layer::Esp(_))) {
+        return view(frame, findings);
+    }
+    let opened = esp::open_layers(frame, sas);
+    let mut all = findings.to_vec();
+    all.extend(opened.findings);
+    view_layers(&opened.layers, &opened.esp, &all)
+}
+
+fn view_layers(
+    layers: &[Layer],
+    esp_views: &BTreeMap<usize, Map<String, Value>>,
+    findings: &[String],
+) -> Value {
     let mut levels: Vec<Map<String, Value>> = vec![Map::new()];
-    for l in &frame.layers {
+    for (i, l) in layers.iter().enumerate() {
         let v = serde_json::to_value(l).unwrap_or(Value::Null);
         let mut body = match v {
             Value::Object(m) => m,
@@ -695,6 +838,7 @@ pub fn view(frame: &Frame, findings: &[String]) -> Value {
                 levels[cur].insert("ah".into(), Value::Object(body));
             }
             Layer::Esp(_) => {
+                let body = esp_views.get(&i).cloned().unwrap_or(body);
                 levels[cur].insert("esp".into(), Value::Object(body));
             }
             Layer::Icmpv6(_) | Layer::Mobility(_) => {
@@ -876,6 +1020,271 @@ mod tests {
         assert!(e.message.starts_with("unknown field `dta`"), "{e}");
         let e = build(&json!({"raw": "0g"}), &d()).unwrap_err();
         assert!(e.message.contains("not hex"), "{e}");
+    }
+
+    const MN_KEY: [u8; 32] = [0x11; 32];
+    const MAP_KEY: [u8; 32] = [0x22; 32];
+
+    fn sas() -> SaTable {
+        SaTable::new(vec![
+            esp::Sa {
+                name: "mn_to_map".into(),
+                spi: 0x1000,
+                key: MN_KEY.to_vec(),
+            },
+            esp::Sa {
+                name: "map_to_mn".into(),
+                spi: 0x2000,
+                key: MAP_KEY.to_vec(),
+            },
+        ])
+    }
+
+    fn sealer() -> Sealer {
+        Sealer::new(sas(), None)
+    }
+
+    fn protected_bu(esp: Value) -> Value {
+        let mut desc = bu();
+        desc["esp"] = esp;
+        desc
+    }
+
+    fn ba() -> Value {
+        json!({
+            "ipv6": {"src": "2001:db8:ffff::1", "dst": "2001:db8:1::2"},
+            "routing": {"type": 2, "home_address": "2001:db8:ffff::2:2"},
+            "mh": {"binding_ack": {"status": 0, "seq": 100, "lifetime": 15}},
+        })
+    }
+
+    fn sent(desc: &Value, s: &mut Sealer) -> Vec<u8> {
+        build_with(desc, &d(), s).unwrap().bytes()
+    }
+
+    /// The ESP packet of an emitted frame (eth, IPv6, one 24-octet
+    /// extension header, ESP).
+    fn esp_of(bytes: &[u8]) -> &[u8] {
+        &bytes[14 + 40 + 24..]
+    }
+
+    #[test]
+    fn a_sealed_bu_opens_to_the_plain_mobility_header() {
+        let plain = build(&bu(), &d()).unwrap().bytes();
+        let bytes = sent(&protected_bu(json!({"sa": "mn_to_map"})), &mut sealer());
+        // IPv6 -> Destination Options (HAO) -> ESP.
+        assert_eq!(bytes[14 + 6], 60);
+        assert_eq!(bytes[14 + 40], 50);
+        let dec = Frame::decode(&bytes);
+        assert!(dec.findings.is_empty(), "{:?}", dec.findings);
+        let opened = wire::esp_auth::open(&MN_KEY, esp_of(&bytes)).unwrap();
+        assert_eq!(opened.spi, 0x1000);
+        assert_eq!(opened.seq, 1);
+        assert_eq!(opened.next_header, 135);
+        assert_eq!(opened.payload, &plain[14 + 40 + 24..]);
+        // Transport mode: the MH checksum is the one without ESP, over the
+        // HAO (RCoA) as source.
+        let pseudo = wire::checksum::PseudoHeader {
+            src: "2001:db8:ffff::2:2".parse().unwrap(),
+            dst: "2001:db8:ffff::1".parse().unwrap(),
+            next_header: 135,
+        };
+        assert_eq!(pseudo.checksum(&opened.payload), 0);
+        // The IPv6 Payload Length covers the ESP packet.
+        let plen = u16::from_be_bytes([bytes[14 + 4], bytes[14 + 5]]) as usize;
+        assert_eq!(plen, bytes.len() - 14 - 40);
+    }
+
+    #[test]
+    fn sequence_numbers_count_per_sa_and_can_be_given() {
+        let mut s = sealer();
+        let seq = |b: &[u8]| u32::from_be_bytes(esp_of(b)[4..8].try_into().unwrap());
+        let auto = protected_bu(json!({"sa": "mn_to_map"}));
+        assert_eq!(seq(&sent(&auto, &mut s)), 1);
+        assert_eq!(seq(&sent(&auto, &mut s)), 2);
+        let given = protected_bu(json!({"sa": "mn_to_map", "seq": 7}));
+        assert_eq!(seq(&sent(&given, &mut s)), 7);
+        // A given number leaves the counter alone.
+        assert_eq!(seq(&sent(&auto, &mut s)), 3);
+        let other = protected_bu(json!({"sa": "map_to_mn"}));
+        assert_eq!(seq(&sent(&other, &mut s)), 1);
+    }
+
+    #[test]
+    fn corrupt_icv_spi_override_and_trailer_next_header() {
+        let bytes = sent(
+            &protected_bu(json!({"sa": "mn_to_map", "icv": "corrupt"})),
+            &mut sealer(),
+        );
+        assert_eq!(
+            wire::esp_auth::open(&MN_KEY, esp_of(&bytes)),
+            Err(wire::esp_auth::OpenError::IcvMismatch)
+        );
+        let bytes = sent(
+            &protected_bu(json!({"sa": "mn_to_map", "spi": "0x4242", "next_header": 59})),
+            &mut sealer(),
+        );
+        let opened = wire::esp_auth::open(&MN_KEY, esp_of(&bytes)).unwrap();
+        assert_eq!(opened.spi, 0x4242);
+        assert_eq!(opened.next_header, 59);
+    }
+
+    #[test]
+    fn auto_protection_and_opting_out() {
+        let mut s = Sealer::new(sas(), Some("mn_to_map".into()));
+        let bytes = sent(&bu(), &mut s);
+        assert_eq!(bytes[14 + 40], 50, "sealed without asking");
+        assert!(wire::esp_auth::open(&MN_KEY, esp_of(&bytes)).is_ok());
+        let bytes = sent(&protected_bu(json!("none")), &mut s);
+        assert_eq!(bytes[14 + 40], 135, "`esp: none` sends it in the clear");
+        // Only packets carrying a Mobility Header.
+        let echo = json!({"ipv6": {"src": "::1", "dst": "::2"},
+                          "icmpv6": {"echo_request": {"ident": 1, "seq": 1}}});
+        assert_eq!(sent(&echo, &mut s)[14 + 6], 58);
+        // No `protect`: nothing happens.
+        assert_eq!(sent(&bu(), &mut sealer())[14 + 40], 135);
+    }
+
+    #[test]
+    fn sealed_form_errors_name_the_field() {
+        let e = build_with(
+            &protected_bu(json!({"sa": "mn_to_mapp"})),
+            &d(),
+            &mut sealer(),
+        )
+        .unwrap_err();
+        assert_eq!(path_text(&e.path), "esp.sa", "{e}");
+        assert!(
+            e.message.contains("mn_to_map, map_to_mn")
+                || e.message.contains("map_to_mn, mn_to_map"),
+            "{e}"
+        );
+        let e = build(&protected_bu(json!({"sa": "mn_to_map"})), &d()).unwrap_err();
+        assert!(e.message.contains("declares none"), "{e}");
+        let e = build_with(
+            &protected_bu(json!({"sa": "mn_to_map", "icv": "bad"})),
+            &d(),
+            &mut sealer(),
+        )
+        .unwrap_err();
+        assert_eq!(path_text(&e.path), "esp.icv", "{e}");
+        let e = build_with(
+            &protected_bu(json!({"sa": "mn_to_map", "sequence": 1})),
+            &d(),
+            &mut sealer(),
+        )
+        .unwrap_err();
+        assert_eq!(path_text(&e.path), "esp.sequence", "{e}");
+        assert!(e.message.contains("expected one of: sa, seq"), "{e}");
+        // The wire form still works.
+        let raw = protected_bu(json!({"spi": 5, "seq": 6, "data": "abcd"}));
+        let bytes = build(&raw, &d()).unwrap().bytes();
+        assert_eq!(&esp_of(&bytes)[..10], &[0, 0, 0, 5, 0, 0, 0, 6, 0xab, 0xcd]);
+    }
+
+    fn viewed(desc: &Value, table: &SaTable) -> Value {
+        let bytes = sent(desc, &mut sealer());
+        let dec = Frame::decode(&bytes);
+        let findings: Vec<String> = dec.findings.iter().map(|f| f.rule.to_string()).collect();
+        view_with(&dec.frame, &findings, table)
+    }
+
+    #[test]
+    fn a_protected_ba_views_as_rh2_esp_mh() {
+        let mut desc = ba();
+        desc["esp"] = json!({"sa": "map_to_mn"});
+        let v = viewed(&desc, &sas());
+        assert_eq!(
+            v["esp"],
+            json!({"spi": 0x2000, "seq": 1, "sa": "map_to_mn", "icv_ok": true})
+        );
+        assert!(v.get("findings").is_none(), "{v}");
+        // The plain BA's pattern matches, and so does one about the ESP.
+        let o = crate::case::pattern::match_frame(&ba(), &v);
+        assert!(o.matched(), "{:?}", o.diffs);
+        let mut p = ba();
+        p["esp"] = json!({"sa": "map_to_mn", "icv_ok": true});
+        assert!(crate::case::pattern::match_frame(&p, &v).matched());
+        p["esp"] = json!("absent");
+        assert!(!crate::case::pattern::match_frame(&p, &v).matched());
+        // A FAIL shows field by field what differs.
+        let p = json!({"esp": {"sa": "mn_to_map"}, "mh": {"binding_ack": {"status": 129}}});
+        let o = crate::case::pattern::match_frame(&p, &v);
+        let fields: Vec<(&str, &str, &str)> = o
+            .diffs
+            .iter()
+            .map(|d| (d.field.as_str(), d.expected.as_str(), d.observed.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("esp.sa", "mn_to_map", "map_to_mn"),
+                ("mh.binding_ack.status", "129", "0")
+            ]
+        );
+        // An unprotected BA: `esp: absent` holds.
+        let plain = viewed(&ba(), &sas());
+        assert!(crate::case::pattern::match_frame(&json!({"esp": "absent"}), &plain).matched());
+    }
+
+    #[test]
+    fn a_protected_bu_views_as_hao_esp_mh() {
+        let v = viewed(&protected_bu(json!({"sa": "mn_to_map"})), &sas());
+        assert_eq!(v["esp"]["sa"], json!("mn_to_map"));
+        assert_eq!(v["esp"]["icv_ok"], json!(true));
+        assert!(v.get("findings").is_none(), "{v}");
+        let o = crate::case::pattern::match_frame(&bu(), &v);
+        assert!(o.matched(), "{:?}", o.diffs);
+    }
+
+    #[test]
+    fn bad_icv_unknown_spi_and_no_sas() {
+        let v = viewed(
+            &protected_bu(json!({"sa": "mn_to_map", "icv": "corrupt"})),
+            &sas(),
+        );
+        assert_eq!(v["esp"]["icv_ok"], json!(false));
+        assert_eq!(v["esp"]["sa"], json!("mn_to_map"));
+        assert!(v["esp"]["error"].as_str().unwrap().contains("ICV"));
+        assert!(v.get("mh").is_none(), "no inner layers: {v}");
+        // An SPI no SA has: the opaque wire form.
+        let v = viewed(
+            &protected_bu(json!({"sa": "mn_to_map", "spi": 0x9999})),
+            &sas(),
+        );
+        assert_eq!(v["esp"]["spi"], json!(0x9999));
+        assert!(v["esp"]["data"].is_string());
+        assert!(v["esp"].get("sa").is_none() && v.get("mh").is_none(), "{v}");
+        // A profile without SAs sees the same.
+        let v = viewed(
+            &protected_bu(json!({"sa": "mn_to_map"})),
+            &SaTable::default(),
+        );
+        assert!(v["esp"]["data"].is_string() && v.get("mh").is_none(), "{v}");
+    }
+
+    #[test]
+    fn opened_layers_are_checked_and_tunnels_open_too() {
+        // A bad MH checksum inside the ESP is a finding of the frame.
+        let mut desc = protected_bu(json!({"sa": "mn_to_map"}));
+        desc["mh"]["checksum"] = json!(0x1234);
+        let v = viewed(&desc, &sas());
+        assert_eq!(v["findings"], json!([wire::rules::MH_CHECKSUM]));
+        // ESP sealing a whole packet (tunnel mode, as a case can say it).
+        let desc = json!({
+            "ipv6": {"src": "2001:db8:ffff::1", "dst": "2001:db8:1::2"},
+            "esp": {"sa": "map_to_mn"},
+            "tunnel": {
+                "ipv6": {"src": "2001:db8:cccc::5", "dst": "2001:db8:ffff::2:2"},
+                "icmpv6": {"echo_request": {"ident": 1, "seq": 2, "data": "00"}}
+            }
+        });
+        let v = viewed(&desc, &sas());
+        assert!(v.get("findings").is_none(), "{v}");
+        assert_eq!(v["esp"]["icv_ok"], json!(true));
+        assert_eq!(v["tunnel"]["icmpv6"]["echo_request"]["seq"], json!(2));
+        let o = crate::case::pattern::match_frame(&desc, &v);
+        assert!(o.matched(), "{:?}", o.diffs);
     }
 
     #[test]

@@ -15,7 +15,8 @@
 //! | `ipv6`       | IPv6: `src`, `dst`, `hop_limit` (default 255 for ND, else 64), `traffic_class`, `flow_label`, overrides `next_header`, `payload_len` |
 //! | `hop_by_hop`, `dest_opts` | a list of options (`home_address: {address: X}`, `pad_n: {len: 2}`, ...), padded and aligned as RFC 6275 wants unless the list has its own padding; or `{options: [...], hdr_ext_len: N}` as is |
 //! | `routing`    | `{type: 2, home_address: X}` (segments left 1), or the wire form |
-//! | `fragment`, `ah`, `esp` | the wire form                                |
+//! | `fragment`, `ah` | the wire form                                       |
+//! | `esp`        | `{sa: NAME}` (optionally `seq`, `spi`, `icv: corrupt`, `next_header`): the layers after it sealed with the profile's SA (see [`esp`]); `none`: no ESP, not even the profile's `protect`; or the wire form `{spi, seq, data}` |
 //! | `icmpv6`     | `{<message>: {...}, code: N, checksum: N}`              |
 //! | `mh`         | `{<message>: {...}, options: [...], checksum, header_len, payload_proto}`; options aligned unless padded |
 //! | `payload`    | octets, hex                                             |
@@ -24,6 +25,7 @@
 //! `layers` (the full wire form, every field exact) and `raw` (hex octets)
 //! are the last resorts for frames the keys cannot say.
 
+pub mod esp;
 pub mod frame_spec;
 pub mod pattern;
 pub mod template;

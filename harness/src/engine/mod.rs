@@ -33,6 +33,7 @@ use tokio::time::Instant;
 use wire::frame::Frame as WireFrame;
 use wire::MacAddr;
 
+use crate::case::esp::Sealer;
 use crate::case::frame_spec::{self, Defaults};
 use crate::case::pattern::{self, Outcome};
 use crate::case::template::{as_duration, as_i64, Scope};
@@ -84,6 +85,21 @@ pub fn applicability(case: &Case, profile: &LoadedProfile) -> Result<(), String>
                 want, have
             ));
         }
+    }
+    let missing: Vec<String> = crate::case::esp::sa_names(case)
+        .into_iter()
+        .filter(|n| !p.security_associations.contains_key(n))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the case uses the security association{} {}, which the profile does not declare (security_associations)",
+            if missing.len() > 1 { "s" } else { "" },
+            missing
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if let Some(a) = &p.attach {
         if let Some(l) = case
@@ -174,6 +190,9 @@ struct Exec<'a> {
     /// `NsChild` kills it.
     background: Vec<NsChild>,
     timeout: Duration,
+    /// The profile's security associations and the case's ESP sequence
+    /// numbers.
+    sealer: Sealer,
 }
 
 /// How the profile puts the IUT on the links (DESIGN.md, "Topologies").
@@ -604,6 +623,8 @@ async fn case_steps(
         }
     }
 
+    let sealer = Sealer::from_profile(&ctx.profile.profile)?;
+    let sas = Arc::new(sealer.sas.clone());
     // One receiver per link of the case (a shared topology may have more).
     let log = Arc::new(RxLog::default());
     let mut receivers = Vec::new();
@@ -611,6 +632,7 @@ async fn case_steps(
         let i = topo.link_index(l.name()).map_err(|e| e.to_string())?;
         let sock = topo.tester_link(l.name()).map_err(|e| e.to_string())?;
         let log = log.clone();
+        let sas = sas.clone();
         receivers.push(tokio::spawn(async move {
             while let Ok(f) = sock.recv().await {
                 let decoded = WireFrame::decode(&f.bytes);
@@ -619,7 +641,7 @@ async fn case_steps(
                     .iter()
                     .map(|x| x.rule.to_string())
                     .collect();
-                let view = frame_spec::view(&decoded.frame, &findings);
+                let view = frame_spec::view_with(&decoded.frame, &findings, &sas);
                 log.frames
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -650,6 +672,7 @@ async fn case_steps(
         iut: None,
         background: Vec::new(),
         timeout,
+        sealer,
     };
     let mut stop = None;
     let mut shared = false;
@@ -1020,7 +1043,7 @@ impl Exec<'_> {
             src_mac,
             unicast_dst_mac: MacAddr(self.topo.links()[idx].iut_mac),
         };
-        let built = frame_spec::build(&desc, &defaults)
+        let built = frame_spec::build_with(&desc, &defaults, &mut self.sealer)
             .map_err(|e| Stop::error(format!("step {number}: cannot build the frame: {e}")))?;
         let bytes = built.bytes();
         let summary = s.note.clone().unwrap_or_else(|| summarize(&desc));
@@ -1216,6 +1239,9 @@ pub fn summarize(desc: &Value) -> String {
             let src = ip.get("src").map(short).unwrap_or_else(|| "*".into());
             let dst = ip.get("dst").map(short).unwrap_or_else(|| "*".into());
             parts.push(format!("{src} -> {dst}"));
+        }
+        if let Some(sa) = m.get("esp").and_then(|e| e.get("sa")) {
+            parts.push(format!("ESP({})", short(sa)));
         }
         for key in ["icmpv6", "mh"] {
             if let Some(Value::Object(msg)) = m.get(key) {
