@@ -359,7 +359,7 @@ pub fn explain(id: &str, dir: &Path) -> ExitCode {
             r.level
         );
         println!();
-        println!("  {}", r.shown_text());
+        println!("  {}", r.quoted_text());
         println!();
         let roles: Vec<&str> = r.roles.iter().map(|x| x.name()).collect();
         println!("Binds: {}", roles.join(", "));
@@ -413,7 +413,7 @@ fn explain_case(c: &Case, suite: &Suite) -> String {
                     q.level,
                     q.source.name(),
                     q.section,
-                    q.shown_text()
+                    q.quoted_text()
                 );
             }
             None => {

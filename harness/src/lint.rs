@@ -1195,14 +1195,14 @@ fn lint_security_associations(lp: &LoadedProfile, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-    if let Some(name) = p.protect.as_ref().and_then(|x| x.mobility_header.as_ref()) {
+    for (field, name) in p.protect.iter().flat_map(|x| x.named()) {
         if !p.security_associations.contains_key(name) {
             let known: Vec<&str> = p.security_associations.keys().map(String::as_str).collect();
             out.push(Diagnostic::new(
                 &lp.path,
-                at(&[key("protect"), key("mobility_header")], false),
+                at(&[key("protect"), key(field)], false),
                 format!(
-                    "protect.mobility_header names {name:?}, which is not under security_associations; expected one of: {}",
+                    "protect.{field} names {name:?}, which is not under security_associations; expected one of: {}",
                     if known.is_empty() {
                         "(none declared)".to_string()
                     } else {

@@ -161,6 +161,25 @@ pub struct Protect {
     /// sends one unprotected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobility_header: Option<String>,
+    /// An SA name: every Router Advertisement a case sends (an outermost
+    /// packet with `icmpv6: {router_advert: ...}` and no `esp` key) is
+    /// sealed with it, for IUTs that accept only authenticated RAs from
+    /// other routers (RFC 4140 7). Emulated nodes' periodic RAs
+    /// (`reflexes`) are not sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router_advert: Option<String>,
+}
+
+impl Protect {
+    /// The (field, SA name) pairs given.
+    pub fn named(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("mobility_header", self.mobility_header.as_deref()),
+            ("router_advert", self.router_advert.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+    }
 }
 
 // For the schema only (`spi_value` reads it).

@@ -215,11 +215,21 @@ pub struct Requirement {
 }
 
 impl Requirement {
-    /// `text` as reports show it: a quotation in quotes, a summary marked
+    /// `text` as reports show it: a quotation as it is, a summary marked
     /// as one.
     pub fn shown_text(&self) -> String {
         if self.summary {
             format!("[summary, not the RFC's words] {}", self.text)
+        } else {
+            self.text.clone()
+        }
+    }
+
+    /// [`shown_text`](Self::shown_text) in running prose: a quotation in
+    /// quotation marks.
+    pub fn quoted_text(&self) -> String {
+        if self.summary {
+            self.shown_text()
         } else {
             format!("\"{}\"", self.text)
         }
@@ -1484,6 +1494,7 @@ mod tests {
             roles: vec![Role::Map],
             testable: true,
             untestable_because: None,
+            summary: false,
         };
         assert_eq!(
             id_problem(&r("RFC4140-6.2-BA-RH2", Source::Rfc4140, "6.2")),

@@ -82,6 +82,9 @@ pub struct Sealer {
     /// `protect.mobility_header`: the SA that seals every sent packet
     /// carrying `mh` and no `esp` key.
     pub protect_mh: Option<String>,
+    /// `protect.router_advert`: the SA that seals every sent Router
+    /// Advertisement without an `esp` key.
+    pub protect_ra: Option<String>,
     counters: BTreeMap<String, u32>,
 }
 
@@ -90,16 +93,19 @@ impl Sealer {
         Sealer {
             sas,
             protect_mh,
+            protect_ra: None,
             counters: BTreeMap::new(),
         }
     }
 
     /// The profile's SAs and `protect`, counters at zero.
     pub fn from_profile(p: &Profile) -> Result<Sealer, String> {
-        Ok(Sealer::new(
+        let mut s = Sealer::new(
             SaTable::from_profile(p)?,
             p.protect.as_ref().and_then(|x| x.mobility_header.clone()),
-        ))
+        );
+        s.protect_ra = p.protect.as_ref().and_then(|x| x.router_advert.clone());
+        Ok(s)
     }
 
     /// The next sequence number of `sa`: 1, 2, 3, ... per case.

@@ -358,9 +358,20 @@ pub fn build(desc: &Value, d: &Defaults) -> Result<Built, SpecError> {
 /// `sealer`, whose sequence numbers advance.
 pub fn build_with(desc: &Value, d: &Defaults, sealer: &mut Sealer) -> Result<Built, SpecError> {
     let mut top = object(&[], desc, "a frame description")?.clone();
-    if let Some(sa) = &sealer.protect_mh {
-        let sugar = !top.contains_key("layers") && !top.contains_key("raw");
-        if sugar && top.contains_key("mh") && !top.contains_key("esp") {
+    let sugar = !top.contains_key("layers") && !top.contains_key("raw");
+    if sugar && !top.contains_key("esp") {
+        let is_ra = top
+            .get("icmpv6")
+            .and_then(Value::as_object)
+            .is_some_and(|m| m.contains_key("router_advert"));
+        let sa = if top.contains_key("mh") {
+            sealer.protect_mh.as_ref()
+        } else if is_ra {
+            sealer.protect_ra.as_ref()
+        } else {
+            None
+        };
+        if let Some(sa) = sa {
             top.insert("esp".into(), json!({ "sa": sa }));
         }
     }
@@ -1143,6 +1154,25 @@ mod tests {
         assert_eq!(sent(&echo, &mut s)[14 + 6], 58);
         // No `protect`: nothing happens.
         assert_eq!(sent(&bu(), &mut sealer())[14 + 40], 135);
+    }
+
+    #[test]
+    fn protect_router_advert_seals_sent_ras_only() {
+        let mut s = Sealer::new(sas(), None);
+        s.protect_ra = Some("mn_to_map".into());
+        let ra = json!({"ipv6": {"src": "fe80::1", "dst": "ff02::1"},
+                        "icmpv6": {"router_advert": {"cur_hop_limit": 64, "router_lifetime": 1800,
+                                                      "options": []}}});
+        let bytes = sent(&ra, &mut s);
+        assert_eq!(bytes[14 + 6], 50, "the RA is sealed");
+        let opened = wire::esp_auth::open(&MN_KEY, &bytes[14 + 40..]).unwrap();
+        assert_eq!(opened.next_header, 58);
+        assert_eq!(opened.payload[0], 134, "ICMPv6 type Router Advertisement");
+        let mut clear = ra.clone();
+        clear["esp"] = json!("none");
+        assert_eq!(sent(&clear, &mut s)[14 + 6], 58, "`esp: none` opts out");
+        // A BU is not an RA: protect.mobility_header is not set here.
+        assert_eq!(sent(&bu(), &mut s)[14 + 40], 135);
     }
 
     #[test]
