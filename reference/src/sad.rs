@@ -61,6 +61,16 @@ impl fmt::Display for SaParseError {
 
 impl std::error::Error for SaParseError {}
 
+/// In YAML configuration files an SA is the same string as on the command
+/// line: `sa-in: ["spi=0x1000,key=HEX"]`.
+impl<'de> serde::Deserialize<'de> for SecurityAssociation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 fn parse_error(position: usize, message: impl Into<String>) -> SaParseError {
     SaParseError {
         position,
@@ -377,6 +387,12 @@ impl Sad {
             sa.window.mark(opened.seq);
         }
         Ok(opened)
+    }
+
+    /// Whether there is an outbound SA, so that [`seal_outbound`](Self::seal_outbound)
+    /// can protect answers.
+    pub fn has_outbound(&self) -> bool {
+        self.outbound.is_some()
     }
 
     /// The ESP packet carrying `payload` (of protocol `next_header`) under

@@ -29,10 +29,10 @@ use wire::routing::RoutingRepr;
 use wire::{proto, rules, MacAddr};
 
 use crate::addr::{self, is_link_local, is_solicited_node, Prefix, ALL_NODES, ALL_ROUTERS};
-use crate::esp::{EspProtect, SaTable};
 use crate::faults::{Fault, MAP_FAULTS};
 use crate::log::{s, v, Logger};
 use crate::nd::{self as ndp, NaFlags, Neighbors, Resolved};
+use crate::sad::Sad;
 
 use binding::{status, Binding, BindingCache, BuRequest, Policy, Verdict};
 use config::MapConfig;
@@ -75,7 +75,7 @@ pub struct Map {
     links: [LinkState; 2],
     bindings: BindingCache,
     dads: BTreeMap<Ipv6Addr, PendingDad>,
-    esp: Box<dyn EspProtect>,
+    sad: Sad,
     relay: Box<dyn MapRelay>,
     log: Logger,
     out: Vec<(usize, Vec<u8>)>,
@@ -100,9 +100,9 @@ fn read_addr(b: &[u8], at: usize) -> Option<Ipv6Addr> {
 impl Map {
     /// A MAP with MACs `macs` (access, core) starting at `now`.
     pub fn new(cfg: MapConfig, macs: [MacAddr; 2], log: Logger, now: Instant) -> Map {
-        let esp = SaTable::new(
-            &cfg.sa_in,
-            cfg.sa_out.as_ref(),
+        let sad = Sad::new(
+            cfg.sa_in.clone(),
+            cfg.sa_out.clone(),
             !cfg.faults.has(Fault::AcceptEspReplay),
         );
         let relay: Box<dyn MapRelay> = if cfg.relay {
@@ -120,7 +120,7 @@ impl Map {
             links: [link(macs[0]), link(macs[1])],
             bindings: BindingCache::default(),
             dads: BTreeMap::new(),
-            esp: Box::new(esp),
+            sad,
             relay,
             log,
             out: Vec::new(),
@@ -132,12 +132,6 @@ impl Map {
     /// Replace the MAP-option relay (dynamic MAP discovery).
     pub fn with_relay(mut self, relay: Box<dyn MapRelay>) -> Map {
         self.relay = relay;
-        self
-    }
-
-    /// Replace the ESP SA database.
-    pub fn with_esp(mut self, esp: Box<dyn EspProtect>) -> Map {
-        self.esp = esp;
         self
     }
 
@@ -521,7 +515,7 @@ impl Map {
         }
     }
 
-    /// Open an ESP packet with the SA table and handle what it carried as
+    /// Open an ESP packet with the SA database and handle what it carried as
     /// if it had come without ESP, marked protected.
     #[allow(clippy::too_many_arguments)]
     fn open_esp(
@@ -545,10 +539,10 @@ impl Map {
         let Some(esp) = frame.get(start..end) else {
             return;
         };
-        let opened = match self.esp.open_inbound(esp) {
+        let opened = match self.sad.open_inbound(esp) {
             Ok(o) => o,
             Err(e) => {
-                self.drop_frame(link, &format!("ESP refused: {e}"), Some(start));
+                self.drop_frame(link, &e.to_string(), Some(start));
                 return;
             }
         };
@@ -811,7 +805,7 @@ impl Map {
             dst,
             next_header: proto::ICMPV6,
         };
-        let body = if protected && self.esp.has_outbound() {
+        let body = if protected && self.sad.has_outbound() {
             let bytes = reply.to_bytes(&pseudo);
             match self.esp_layer(proto::ICMPV6, &bytes) {
                 Some(l) => l,
@@ -827,10 +821,7 @@ impl Map {
 
     /// An ESP layer carrying `payload` (protocol `nh`) under the outbound SA.
     fn esp_layer(&mut self, nh: u8, payload: &[u8]) -> Option<Layer> {
-        let sealed = self.esp.seal_outbound(nh, payload);
-        if sealed.len() < 8 {
-            return None;
-        }
+        let sealed = self.sad.seal_outbound(nh, payload)?;
         Some(Layer::Esp(EspRepr {
             spi: u32::from_be_bytes([sealed[0], sealed[1], sealed[2], sealed[3]]),
             seq: u32::from_be_bytes([sealed[4], sealed[5], sealed[6], sealed[7]]),
@@ -1209,7 +1200,7 @@ impl Map {
         };
         let use_rh2 = !f.has(Fault::BaWithoutRh2) && rcoa != coa;
         let protect =
-            self.cfg.protect.bu && !f.has(Fault::BaUnprotected) && self.esp.has_outbound();
+            self.cfg.protect.bu && !f.has(Fault::BaUnprotected) && self.sad.has_outbound();
         let src = self.cfg.address;
         let mh = MobilityRepr::new(
             MhMessage::BindingAck(BindingAckRepr {

@@ -16,9 +16,9 @@ use wire::MacAddr;
 
 use super::config::{MapConfig, Protection};
 use super::{Map, ACCESS, CORE};
-use crate::esp::{EspProtect, SaSpec, SaTable};
 use crate::faults::{Fault, Faults};
 use crate::log::Logger;
+use crate::sad::{Sad, SecurityAssociation};
 
 const MAP_ACCESS_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0xa, 1]);
 const MAP_CORE_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0xc, 1]);
@@ -536,8 +536,8 @@ fn tunnel_faults() {
     assert_eq!(r.feed(ACCESS, &rev).len(), 1, "forwarded without a binding");
 }
 
-fn sa(spi: u32) -> SaSpec {
-    SaSpec {
+fn sa(spi: u32) -> SecurityAssociation {
+    SecurityAssociation {
         spi,
         key: vec![0x42; 32],
     }
@@ -552,8 +552,13 @@ fn protected_cfg(p: Protection, faults: &[Fault]) -> MapConfig {
     c
 }
 
+/// The MN's SA database: the mirror of [`protected_cfg`]'s.
+fn mn_sad() -> Sad {
+    Sad::new(vec![sa(0x2000)], Some(sa(0x1000)), true)
+}
+
 /// The MN's side: a protected local BU (IPv6, HAO, ESP, MH).
-fn protected_bu(mn: &mut SaTable, seq: u16) -> Vec<u8> {
+fn protected_bu(mn: &mut Sad, seq: u16) -> Vec<u8> {
     let mh = MobilityRepr::new(
         MhMessage::BindingUpdate(BindingUpdateRepr::local(seq, 15)),
         vec![],
@@ -563,7 +568,7 @@ fn protected_bu(mn: &mut SaTable, seq: u16) -> Vec<u8> {
         dst: MAP,
         next_header: 135,
     });
-    let sealed = mn.seal_outbound(135, &bytes);
+    let sealed = mn.seal_outbound(135, &bytes).unwrap();
     Frame::new(vec![
         eth(MN_MAC, MAP_ACCESS_MAC),
         ip(LCOA, MAP, 64),
@@ -584,7 +589,7 @@ fn esp_protected_registration() {
         ..Default::default()
     };
     let mut r = Rig::new(protected_cfg(bu_only, &[]));
-    let mut mn = SaTable::new(&[sa(0x2000)], Some(&sa(0x1000)), true);
+    let mut mn = mn_sad();
     // Unprotected: dropped.
     assert!(r.feed(ACCESS, &bu(1, 15)).is_empty());
     let frame = protected_bu(&mut mn, 1);
@@ -627,7 +632,7 @@ fn esp_protected_registration() {
         bu_only,
         &[Fault::AcceptEspReplay, Fault::NoDad],
     ));
-    let mut mn = SaTable::new(&[sa(0x2000)], Some(&sa(0x1000)), true);
+    let mut mn = mn_sad();
     let frame = protected_bu(&mut mn, 1);
     assert_eq!(bas(&r.feed(ACCESS, &frame)).len(), 0, "BA is under ESP");
     assert_eq!(r.feed(ACCESS, &frame).len(), 1, "the replay answered (135)");
@@ -635,7 +640,7 @@ fn esp_protected_registration() {
         bu_only,
         &[Fault::BaUnprotected, Fault::NoDad],
     ));
-    let mut mn = SaTable::new(&[sa(0x2000)], Some(&sa(0x1000)), true);
+    let mut mn = mn_sad();
     let out = r.feed(ACCESS, &protected_bu(&mut mn, 1));
     assert_eq!(bas(&out)[0].status, 0, "BA in the clear");
 }
@@ -658,7 +663,7 @@ fn probe_protection() {
     assert_eq!(r.feed(ACCESS, &req).len(), 1);
     // Protected request: protected reply.
     let mut r = Rig::new(protected_cfg(probe, &[]));
-    let mut mn = SaTable::new(&[sa(0x2000)], Some(&sa(0x1000)), true);
+    let mut mn = mn_sad();
     let icmp = Icmpv6Repr::new(Icmpv6Message::EchoRequest {
         ident: 1,
         seq: 1,
@@ -669,7 +674,7 @@ fn probe_protection() {
         dst: MAP,
         next_header: 58,
     });
-    let sealed = mn.seal_outbound(58, &icmp);
+    let sealed = mn.seal_outbound(58, &icmp).unwrap();
     let f = Frame::new(vec![
         eth(MN_MAC, MAP_ACCESS_MAC),
         ip(LCOA, MAP, 64),
