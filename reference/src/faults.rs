@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::discovery::DISCOVERY_FAULTS;
+
 /// Every fault of every role. A role's table says which ones it knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Fault {
@@ -40,6 +42,9 @@ pub enum Fault {
     BaUnprotected,
     AnswerUnprotectedProbe,
     RelayUnauthenticatedRa,
+    RelayWithoutIncrement,
+    RelayWithoutOwnOption,
+    RelayKeepsLargerDist,
 }
 
 /// One row of a role's fault table.
@@ -65,6 +70,13 @@ const fn spec(
         requirement,
         description,
     }
+}
+
+/// The row of [`DISCOVERY_FAULTS`] number `i` (name, requirement and
+/// description as the discovery module has them) as `fault`.
+const fn discovery_spec(fault: Fault, i: usize) -> FaultSpec {
+    let (name, requirement, description) = DISCOVERY_FAULTS[i];
+    spec(fault, name, requirement, description)
 }
 
 /// The MAP's faults.
@@ -128,6 +140,9 @@ pub const MAP_FAULTS: &[FaultSpec] = &[
         "with --protect probe, echo requests without ESP are answered"),
     spec(Fault::RelayUnauthenticatedRa, "relay-unauthenticated-ra", "RFC4140-7-RA-AUTHENTICATED",
         "with --protect ra, RAs without ESP feed the MAP option relay"),
+    discovery_spec(Fault::RelayWithoutIncrement, 0),
+    discovery_spec(Fault::RelayWithoutOwnOption, 1),
+    discovery_spec(Fault::RelayKeepsLargerDist, 2),
 ];
 
 /// The set of faults switched on.

@@ -9,7 +9,6 @@ pub mod advert;
 pub mod binding;
 pub mod config;
 pub mod daemon;
-pub mod relay;
 
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
@@ -29,6 +28,7 @@ use wire::routing::RoutingRepr;
 use wire::{proto, rules, MacAddr};
 
 use crate::addr::{self, is_link_local, is_solicited_node, Prefix, ALL_NODES, ALL_ROUTERS};
+use crate::discovery::Discovery;
 use crate::faults::{Fault, MAP_FAULTS};
 use crate::log::{s, v, Logger};
 use crate::nd::{self as ndp, NaFlags, Neighbors, Resolved};
@@ -36,7 +36,6 @@ use crate::sad::Sad;
 
 use binding::{status, Binding, BindingCache, BuRequest, Policy, Verdict};
 use config::MapConfig;
-use relay::{MapRelay, NoRelay, PassThrough};
 
 /// Link index of the access link.
 pub const ACCESS: usize = 0;
@@ -76,10 +75,15 @@ pub struct Map {
     bindings: BindingCache,
     dads: BTreeMap<Ipv6Addr, PendingDad>,
     sad: Sad,
-    relay: Box<dyn MapRelay>,
+    /// The MAP options advertised: the own one and, with `--relay`, those
+    /// learned from other routers' RAs (dynamic MAP discovery).
+    discovery: Discovery,
     log: Logger,
     out: Vec<(usize, Vec<u8>)>,
     next_ra: Option<Instant>,
+    /// When the relayed MAP options next change by themselves (one
+    /// expiring): an RA goes out then, between the periodic ones.
+    discovery_change: Option<Instant>,
     rcoa_prefix: Prefix,
 }
 
@@ -105,11 +109,6 @@ impl Map {
             cfg.sa_out.clone(),
             !cfg.faults.has(Fault::AcceptEspReplay),
         );
-        let relay: Box<dyn MapRelay> = if cfg.relay {
-            Box::new(PassThrough::new(cfg.address))
-        } else {
-            Box::new(NoRelay)
-        };
         let link = |mac: MacAddr| LinkState {
             mac,
             ll: addr::link_local(mac),
@@ -121,18 +120,13 @@ impl Map {
             bindings: BindingCache::default(),
             dads: BTreeMap::new(),
             sad,
-            relay,
+            discovery: Discovery::new(advert::discovery_config(&cfg)),
             log,
             out: Vec::new(),
             next_ra: cfg.advertise.then_some(now),
+            discovery_change: None,
             cfg,
         }
-    }
-
-    /// Replace the MAP-option relay (dynamic MAP discovery).
-    pub fn with_relay(mut self, relay: Box<dyn MapRelay>) -> Map {
-        self.relay = relay;
-        self
     }
 
     pub fn config(&self) -> &MapConfig {
@@ -769,7 +763,8 @@ impl Map {
             ],
         );
         if self.cfg.relay {
-            self.relay.on_ra(now, link, ip.src, &maps);
+            self.discovery.on_router_advert(now, link, ip.src, &maps);
+            self.note_discovery_change(now);
         }
     }
 
@@ -831,14 +826,21 @@ impl Map {
 
     /// Send the own RA on the access link now.
     fn send_ra(&mut self, now: Instant) {
-        let relayed = if self.cfg.relay {
-            self.relay.advertised(now)
-        } else {
-            Vec::new()
-        };
+        let maps = self.discovery.advertised(now);
         let l = &self.links[ACCESS];
-        let f = advert::router_advert(&self.cfg, l.mac, l.ll, &relayed);
+        let f = advert::router_advert(&self.cfg, l.mac, l.ll, &maps);
         self.push_frame(ACCESS, f);
+        self.note_discovery_change(now);
+    }
+
+    /// Remember when the advertised MAP options next change without input
+    /// (RAs are sent then), when the MAP advertises and relays.
+    fn note_discovery_change(&mut self, now: Instant) {
+        self.discovery_change = if self.cfg.advertise && self.cfg.relay {
+            self.discovery.next_change(now)
+        } else {
+            None
+        };
     }
 
     // ------------------------------------------------------------------
@@ -1352,9 +1354,16 @@ impl Map {
                 self.binding_gone(&b, "expired");
             }
         }
+        let relay_changed = self.discovery_change.is_some_and(|t| t <= now);
+        if relay_changed {
+            // A relayed MAP option expired: tell the mobile nodes at once.
+            self.send_ra(now);
+        }
         if let Some(t) = self.next_ra {
             if t <= now {
-                self.send_ra(now);
+                if !relay_changed {
+                    self.send_ra(now);
+                }
                 let mut next = t + self.cfg.ra_interval;
                 if next <= now {
                     next = now + self.cfg.ra_interval;
@@ -1377,6 +1386,7 @@ impl Map {
             d.extend(self.bindings.next_expiry());
         }
         d.extend(self.next_ra);
+        d.extend(self.discovery_change);
         d.into_iter().min()
     }
 

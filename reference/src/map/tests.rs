@@ -11,7 +11,7 @@ use wire::ipv6::Ipv6Repr;
 use wire::ipv6_options::{Ipv6Option, OptionsHeaderRepr};
 use wire::mobility::{BindingUpdateRepr, MhMessage, MobilityRepr};
 use wire::mobility_options::MobilityOption;
-use wire::nd::NdOption;
+use wire::nd::{MapOptionRepr, NdOption};
 use wire::MacAddr;
 
 use super::config::{MapConfig, Protection};
@@ -695,9 +695,12 @@ fn probe_protection() {
         .any(|l| matches!(l, Layer::Esp(_))));
 }
 
-fn ra_from(router_ll: Ipv6Addr, hop: u8) -> Vec<u8> {
+const OTHER_MAP: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xeeee, 0, 0, 0, 0, 1);
+
+/// An RA from `router_ll` with the MAP options `maps`.
+fn ra_with(link_mac: MacAddr, router_ll: Ipv6Addr, hop: u8, maps: Vec<MapOptionRepr>) -> Vec<u8> {
     Frame::new(vec![
-        eth(ROUTER_MAC, MacAddr::ipv6_multicast(&crate::addr::ALL_NODES)),
+        eth(link_mac, MacAddr::ipv6_multicast(&crate::addr::ALL_NODES)),
         ip(router_ll, crate::addr::ALL_NODES, hop),
         Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::RouterAdvert {
             cur_hop_limit: 64,
@@ -709,40 +712,64 @@ fn ra_from(router_ll: Ipv6Addr, hop: u8) -> Vec<u8> {
             router_lifetime: 1800,
             reachable_time: 0,
             retrans_timer: 0,
-            options: vec![NdOption::Map(wire::nd::MapOptionRepr::new(
-                1,
-                7,
-                true,
-                600,
-                "2001:db8:eeee::1".parse().unwrap(),
-            ))],
+            options: maps.into_iter().map(NdOption::Map).collect(),
         })),
     ])
     .emit()
 }
 
-#[test]
-fn advertising_and_relay_hook() {
+/// An RA from the core router advertising OTHER_MAP (Dist 1, Pref 7).
+fn ra_from(router_ll: Ipv6Addr, hop: u8) -> Vec<u8> {
+    ra_with(
+        ROUTER_MAC,
+        router_ll,
+        hop,
+        vec![MapOptionRepr::new(1, 7, true, 600, OTHER_MAP)],
+    )
+}
+
+/// A Router Solicitation from the MN.
+fn rs() -> Vec<u8> {
+    Frame::new(vec![
+        eth(MN_MAC, MacAddr::ipv6_multicast(&crate::addr::ALL_ROUTERS)),
+        ip("fe80::2".parse().unwrap(), crate::addr::ALL_ROUTERS, 255),
+        Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::RouterSolicit {
+            reserved: 0,
+            options: vec![],
+        })),
+    ])
+    .emit()
+}
+
+/// The MAP options of a decoded RA.
+fn maps(d: &Decoded) -> Vec<MapOptionRepr> {
+    d.frame
+        .icmpv6()
+        .unwrap()
+        .message
+        .options()
+        .unwrap()
+        .iter()
+        .filter_map(|o| match o {
+            NdOption::Map(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn relaying_cfg(faults: &[Fault]) -> MapConfig {
     let mut c = cfg();
     c.advertise = true;
     c.relay = true;
-    let mut r = Rig::new(c);
+    c.faults = Faults::of(faults);
+    c
+}
+
+#[test]
+fn advertising_and_relay() {
+    let mut r = Rig::new(relaying_cfg(&[]));
     let out = r.advance(Duration::ZERO);
     assert_eq!(out.len(), 1);
-    let maps = |d: &Decoded| -> Vec<wire::nd::MapOptionRepr> {
-        d.frame
-            .icmpv6()
-            .unwrap()
-            .message
-            .options()
-            .unwrap()
-            .iter()
-            .filter_map(|o| match o {
-                NdOption::Map(m) => Some(m.clone()),
-                _ => None,
-            })
-            .collect()
-    };
     assert_eq!(maps(&out[0].1).len(), 1);
     // A bad RA (hop limit 254) does not feed the relay; a good one does.
     r.feed(CORE, &ra_from("fe80::6".parse().unwrap(), 254));
@@ -751,19 +778,17 @@ fn advertising_and_relay_hook() {
     assert_eq!(maps(&out[0].1).len(), 1);
     r.feed(CORE, &ra_from("fe80::6".parse().unwrap(), 255));
     // An RS gets an RA at once.
-    let rs = Frame::new(vec![
-        eth(MN_MAC, MacAddr::ipv6_multicast(&crate::addr::ALL_ROUTERS)),
-        ip("fe80::2".parse().unwrap(), crate::addr::ALL_ROUTERS, 255),
-        Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::RouterSolicit {
-            reserved: 0,
-            options: vec![],
-        })),
-    ])
-    .emit();
-    let out = r.feed(ACCESS, &rs);
+    let out = r.feed(ACCESS, &rs());
     let m = maps(&out[0].1);
     assert_eq!(m.len(), 2);
-    assert_eq!((m[1].dist, m[1].pref), (2, 7));
+    assert_eq!((m[0].address, m[0].dist), (MAP, 1));
+    assert_eq!((m[1].address, m[1].dist, m[1].pref), (OTHER_MAP, 2, 7));
+    // Without --relay nothing is relayed.
+    let mut c = relaying_cfg(&[]);
+    c.relay = false;
+    let mut r = Rig::new(c);
+    r.feed(CORE, &ra_from("fe80::6".parse().unwrap(), 255));
+    assert_eq!(maps(&r.feed(ACCESS, &rs())[0].1).len(), 1);
     // With --protect ra a plain RA is not relayed (unless the fault).
     for (faults, relayed) in [(vec![], 1), (vec![Fault::RelayUnauthenticatedRa], 2)] {
         let mut c = protected_cfg(
@@ -777,9 +802,88 @@ fn advertising_and_relay_hook() {
         c.relay = true;
         let mut r = Rig::new(c);
         r.feed(CORE, &ra_from("fe80::6".parse().unwrap(), 255));
-        let out = r.feed(ACCESS, &rs);
+        let out = r.feed(ACCESS, &rs());
         assert_eq!(maps(&out[0].1).len(), relayed, "{faults:?}");
     }
+}
+
+/// OTHER_MAP heard with Dist 2 on core and Dist 5 on access; the RA sent
+/// on an RS then, as (address, Dist) pairs.
+fn relayed_after_two_ras(faults: &[Fault]) -> Vec<(Ipv6Addr, u8)> {
+    let mut r = Rig::new(relaying_cfg(faults));
+    let opt = |dist| MapOptionRepr::new(dist, 7, true, 600, OTHER_MAP);
+    r.feed(
+        CORE,
+        &ra_with(ROUTER_MAC, "fe80::6".parse().unwrap(), 255, vec![opt(2)]),
+    );
+    r.feed(
+        ACCESS,
+        &ra_with(CN_MAC, "fe80::7".parse().unwrap(), 255, vec![opt(5)]),
+    );
+    let out = r.feed(ACCESS, &rs());
+    assert_eq!(out.len(), 1);
+    assert!(out[0].1.findings.is_empty(), "{:?}", out[0].1.findings);
+    maps(&out[0].1)
+        .iter()
+        .map(|o| (o.address, o.dist))
+        .collect()
+}
+
+#[test]
+fn relay_faults_change_the_emitted_ra() {
+    assert_eq!(
+        relayed_after_two_ras(&[]),
+        vec![(MAP, 1), (OTHER_MAP, 3)],
+        "own option, then the smallest Dist + 1"
+    );
+    assert_eq!(
+        relayed_after_two_ras(&[Fault::RelayWithoutIncrement]),
+        vec![(MAP, 1), (OTHER_MAP, 2)]
+    );
+    assert_eq!(
+        relayed_after_two_ras(&[Fault::RelayWithoutOwnOption]),
+        vec![(OTHER_MAP, 3)]
+    );
+    assert_eq!(
+        relayed_after_two_ras(&[Fault::RelayKeepsLargerDist]),
+        vec![(MAP, 1), (OTHER_MAP, 6)]
+    );
+    // The RA faults break the own option, not the relayed one, and Dist 0
+    // gets through although discovery never advertises it.
+    assert_eq!(
+        relayed_after_two_ras(&[Fault::RaDistTwo]),
+        vec![(MAP, 2), (OTHER_MAP, 3)]
+    );
+    let mut r = Rig::new(relaying_cfg(&[Fault::RaDistZero]));
+    let m = maps(&r.feed(ACCESS, &rs())[0].1);
+    assert_eq!((m[0].address, m[0].dist), (MAP, 0));
+}
+
+#[test]
+fn an_expiring_relayed_option_triggers_an_ra() {
+    let mut c = relaying_cfg(&[]);
+    c.ra_interval = Duration::from_secs(100);
+    let mut r = Rig::new(c);
+    assert_eq!(r.advance(Duration::ZERO).len(), 1);
+    r.feed(
+        CORE,
+        &ra_with(
+            ROUTER_MAC,
+            "fe80::6".parse().unwrap(),
+            255,
+            vec![MapOptionRepr::new(1, 7, true, 3, OTHER_MAP)],
+        ),
+    );
+    assert_eq!(r.map.next_deadline(), Some(r.now + Duration::from_secs(3)));
+    assert!(r.advance(Duration::from_secs(2)).is_empty());
+    let out = r.advance(Duration::from_secs(1));
+    assert_eq!(out.len(), 1, "an RA when the option expires");
+    assert_eq!(maps(&out[0].1).len(), 1);
+    // Nothing more until the periodic RA.
+    assert_eq!(
+        r.map.next_deadline(),
+        Some(r.now - Duration::from_secs(3) + Duration::from_secs(100))
+    );
 }
 
 #[test]
