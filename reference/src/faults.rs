@@ -45,6 +45,8 @@ pub enum Fault {
     RelayWithoutIncrement,
     RelayWithoutOwnOption,
     RelayKeepsLargerDist,
+    NoIcvCheck,
+    SilentOnShortHeader,
 }
 
 /// One row of a role's fault table.
@@ -118,6 +120,8 @@ pub const MAP_FAULTS: &[FaultSpec] = &[
         "a BU with lifetime 0 is answered with BA 0 but the binding stays"),
     spec(Fault::NoMhChecksumCheck, "no-mh-checksum-check", "RFC6275-9.2-MH-CHECKSUM",
         "Mobility Headers with a wrong checksum are processed"),
+    spec(Fault::SilentOnShortHeader, "silent-on-short-header", "RFC6275-9.2-HEADER-LEN-PARAM-PROBLEM",
+        "a Mobility Header whose Header Len is too short for its MH Type is discarded without an ICMP Parameter Problem"),
     spec(Fault::AcceptWithoutHao, "accept-without-hao", "RFC6275-9.5.1-HOME-ADDRESS",
         "a BU without a Home Address option binds its source address, skipping the prefix check"),
     spec(Fault::UnknownOptionRejected, "unknown-option-rejected", "RFC6275-6.2.1-SKIP-UNKNOWN-OPTION",
@@ -134,6 +138,8 @@ pub const MAP_FAULTS: &[FaultSpec] = &[
         "with --protect bu, BUs without ESP are processed"),
     spec(Fault::AcceptEspReplay, "accept-esp-replay", "RFC4140-12-MN-MAP-SECURITY",
         "the ESP anti-replay window is off: replayed packets are accepted"),
+    spec(Fault::NoIcvCheck, "no-icv-check", "RFC4140-12-MN-MAP-SECURITY",
+        "ESP packets whose ICV does not verify are processed anyway"),
     spec(Fault::BaUnprotected, "ba-unprotected", "RFC4140-12-MN-MAP-SECURITY",
         "with --protect bu, BAs are sent without ESP"),
     spec(Fault::AnswerUnprotectedProbe, "answer-unprotected-probe", "RFC4140-10-FAILURE-DETECTION-SECURE",

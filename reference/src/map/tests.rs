@@ -559,10 +559,17 @@ fn mn_sad() -> Sad {
 
 /// The MN's side: a protected local BU (IPv6, HAO, ESP, MH).
 fn protected_bu(mn: &mut Sad, seq: u16) -> Vec<u8> {
-    let mh = MobilityRepr::new(
-        MhMessage::BindingUpdate(BindingUpdateRepr::local(seq, 15)),
-        vec![],
-    );
+    protected_mh(
+        mn,
+        MobilityRepr::new(
+            MhMessage::BindingUpdate(BindingUpdateRepr::local(seq, 15)),
+            vec![],
+        ),
+    )
+}
+
+/// A protected local Mobility Header from the MN (IPv6, HAO, ESP, `mh`).
+fn protected_mh(mn: &mut Sad, mh: MobilityRepr) -> Vec<u8> {
     let bytes = mh.to_bytes(&wire::checksum::PseudoHeader {
         src: RCOA,
         dst: MAP,
@@ -580,6 +587,205 @@ fn protected_bu(mn: &mut Sad, seq: u16) -> Vec<u8> {
         }),
     ])
     .emit()
+}
+
+fn has_esp(d: &Decoded) -> bool {
+    d.frame.layers.iter().any(|l| matches!(l, Layer::Esp(_)))
+}
+
+#[test]
+fn a_forged_icv_is_refused_unless_no_icv_check() {
+    let bu_only = Protection {
+        bu: true,
+        ..Default::default()
+    };
+    // Forged twice over: a flipped ICV bit, and a key the MAP does not have.
+    let mut flipped = protected_bu(&mut mn_sad(), 1);
+    *flipped.last_mut().unwrap() ^= 1;
+    let mut forger = Sad::new(
+        vec![],
+        Some(SecurityAssociation {
+            spi: 0x1000,
+            key: vec![0x99; 32],
+        }),
+        true,
+    );
+    let wrong_key = protected_bu(&mut forger, 2);
+    for forged in [&flipped, &wrong_key] {
+        let mut r = Rig::new(protected_cfg(bu_only, &[Fault::NoDad]));
+        assert!(r.feed(ACCESS, forged).is_empty());
+        assert!(r.map.bindings().is_empty());
+        let mut r = Rig::new(protected_cfg(bu_only, &[Fault::NoDad, Fault::NoIcvCheck]));
+        let out = r.feed(ACCESS, forged);
+        assert!(
+            out.iter().any(|(l, d)| *l == ACCESS && has_esp(d)),
+            "the BA, under ESP"
+        );
+        assert_eq!(r.map.bindings().len(), 1, "the forged BU made a binding");
+        // The window still works: the same packet again is a replay.
+        assert!(r.feed(ACCESS, forged).is_empty());
+    }
+    // A genuine BU is accepted either way.
+    let mut r = Rig::new(protected_cfg(bu_only, &[Fault::NoDad, Fault::NoIcvCheck]));
+    r.feed(ACCESS, &protected_bu(&mut mn_sad(), 1));
+    assert_eq!(r.map.bindings().len(), 1);
+}
+
+/// A local BU from `src` whose Header Len is 0 (8 octets), too short for a
+/// Binding Update (16), after `dest_opts` (the HAO last).
+fn short_bu_with(src: Ipv6Addr, mut dest_opts: Vec<Ipv6Option>) -> Vec<u8> {
+    let mut mh = MobilityRepr::new(
+        MhMessage::BindingUpdate(BindingUpdateRepr::local(1, 15)),
+        vec![],
+    );
+    mh.header_len = Some(0);
+    dest_opts.push(Ipv6Option::HomeAddress {
+        length: None,
+        address: RCOA,
+    });
+    Frame::new(vec![
+        eth(MN_MAC, MAP_ACCESS_MAC),
+        ip(src, MAP, 64),
+        Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(dest_opts))),
+        Layer::Mobility(mh),
+    ])
+    .emit()
+}
+
+fn short_bu(src: Ipv6Addr) -> Vec<u8> {
+    short_bu_with(src, vec![])
+}
+
+/// The Parameter Problem in `out` (the only frame): (code, pointer, invoking).
+fn param_problem(out: &[(usize, Decoded)]) -> (u8, u32, Vec<u8>) {
+    assert_eq!(out.len(), 1, "one frame");
+    let (link, d) = &out[0];
+    assert_eq!(*link, ACCESS);
+    assert!(d.findings.is_empty(), "{:?}", d.findings);
+    let ip = ipv6_of(d);
+    assert_eq!((ip.src, ip.dst, ip.hop_limit), (MAP, LCOA, 64));
+    let Some(Layer::Ethernet(e)) = d.frame.layers.first() else {
+        panic!()
+    };
+    assert_eq!(e.repr.dst, MN_MAC);
+    match d.frame.icmpv6() {
+        Some(Icmpv6Repr {
+            code,
+            message: Icmpv6Message::ParamProblem { pointer, invoking },
+            ..
+        }) => (*code, *pointer, invoking.clone()),
+        other => panic!("not a Parameter Problem: {other:?}"),
+    }
+}
+
+#[test]
+fn short_header_len_gets_a_parameter_problem() {
+    let f = short_bu(LCOA);
+    let mut r = Rig::new(cfg());
+    let (code, pointer, invoking) = param_problem(&r.feed(ACCESS, &f));
+    assert_eq!(code, 0);
+    // IPv6 header (40), Destination Options with the HAO (24), then the
+    // MH: its Header Len is octet 1.
+    assert_eq!(pointer, 40 + 24 + 1);
+    assert_eq!(invoking, f[14..].to_vec(), "the whole invoking packet");
+    assert_eq!(invoking[pointer as usize], 0, "Header Len 0");
+    assert_eq!(invoking[pointer as usize + 1], 5, "MH Type 5 after it");
+    // Discarded: no DAD, no BA, no binding, then or later.
+    assert!(r.advance(Duration::from_secs(1)).is_empty());
+    assert!(r.map.bindings().is_empty());
+
+    // The fault: silence, and still no binding.
+    let mut r = Rig::faulty(&[Fault::SilentOnShortHeader]);
+    assert!(r.feed(ACCESS, &f).is_empty());
+    assert!(r.advance(Duration::from_secs(1)).is_empty());
+    assert!(r.map.bindings().is_empty());
+
+    // Never to a multicast or unspecified source.
+    let mut r = Rig::new(cfg());
+    for src in [crate::addr::ALL_NODES, Ipv6Addr::UNSPECIFIED] {
+        assert!(r.feed(ACCESS, &short_bu(src)).is_empty(), "{src}");
+    }
+    assert!(r.map.bindings().is_empty());
+
+    // Never about an ICMPv6 error (the guard of the sending function).
+    let error = Frame::new(vec![
+        ip(LCOA, MAP, 64),
+        Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::ParamProblem {
+            pointer: 0,
+            invoking: vec![0; 40],
+        })),
+    ])
+    .emit();
+    r.map.param_problem(r.now, ACCESS, &error, 0);
+    assert!(r.out().is_empty());
+    // A well-formed BU still registers.
+    assert_eq!(
+        r.register(1, 15)
+            .iter()
+            .filter(|(_, d)| ba_of(d).is_some())
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn parameter_problems_fit_the_minimum_mtu() {
+    // 1400 octets of padding before the HAO: the MH starts past what fits.
+    let pad = (0..6)
+        .map(|_| Ipv6Option::PadN { data: vec![0; 240] })
+        .collect();
+    let f = short_bu_with(LCOA, pad);
+    assert!(f.len() - 14 > 1400);
+    let mut r = Rig::new(cfg());
+    let out = r.feed(ACCESS, &f);
+    assert_eq!(out.len(), 1);
+    let (code, pointer, invoking) = param_problem(&out);
+    assert_eq!(code, 0);
+    assert_eq!(invoking.len(), 1280 - 40 - 8);
+    assert_eq!(invoking, f[14..14 + 1232].to_vec());
+    assert_eq!(usize::try_from(pointer).unwrap(), f.len() - 14 - 8 + 1);
+    assert_eq!(out[0].1.frame.emit().len(), 14 + 1280);
+}
+
+#[test]
+fn parameter_problems_are_rate_limited() {
+    let f = short_bu(LCOA);
+    let mut r = Rig::new(cfg());
+    let sent: usize = (0..15).map(|_| r.feed(ACCESS, &f).len()).sum();
+    assert_eq!(sent, 10, "a burst of 10");
+    r.advance(Duration::from_millis(100));
+    assert_eq!(r.feed(ACCESS, &f).len(), 1, "one more 100 ms later");
+    assert!(r.feed(ACCESS, &f).is_empty());
+    r.advance(Duration::from_secs(5));
+    let sent: usize = (0..15).map(|_| r.feed(ACCESS, &f).len()).sum();
+    assert_eq!(sent, 10, "the bucket refills to 10, not more");
+}
+
+#[test]
+fn short_header_len_under_esp() {
+    let bu_only = Protection {
+        bu: true,
+        ..Default::default()
+    };
+    let mut mh = MobilityRepr::new(
+        MhMessage::BindingUpdate(BindingUpdateRepr::local(1, 15)),
+        vec![],
+    );
+    mh.header_len = Some(0);
+    let f = protected_mh(&mut mn_sad(), mh);
+    let mut r = Rig::new(protected_cfg(bu_only, &[]));
+    let (code, pointer, invoking) = param_problem(&r.feed(ACCESS, &f));
+    assert_eq!(code, 0);
+    // The packet as received, ESP included: the MH follows the 8-octet
+    // ESP header.
+    assert_eq!(invoking, f[14..].to_vec());
+    assert_eq!(pointer, 40 + 24 + 8 + 1);
+    assert_eq!(invoking[pointer as usize], 0);
+    assert_eq!(invoking[pointer as usize + 1], 5);
+    assert!(r.advance(Duration::from_secs(1)).is_empty());
+    assert!(r.map.bindings().is_empty());
+    // Without ESP under --protect bu: dropped by the policy, no error.
+    assert!(r.feed(ACCESS, &short_bu(LCOA)).is_empty());
 }
 
 #[test]
