@@ -122,7 +122,7 @@ pub const MAP_FAULTS: &[FaultSpec] = &[
         "Mobility Headers with a wrong checksum are processed"),
     spec(Fault::SilentOnShortHeader, "silent-on-short-header", "RFC6275-9.2-HEADER-LEN-PARAM-PROBLEM",
         "a Mobility Header whose Header Len is too short for its MH Type is discarded without an ICMP Parameter Problem"),
-    spec(Fault::AcceptWithoutHao, "accept-without-hao", "RFC6275-9.5.1-HOME-ADDRESS",
+    spec(Fault::AcceptWithoutHao, "accept-without-hao", "RFC6275-10.3.1-NOT-HOME-SUBNET",
         "a BU without a Home Address option binds its source address, skipping the prefix check"),
     spec(Fault::UnknownOptionRejected, "unknown-option-rejected", "RFC6275-6.2.1-SKIP-UNKNOWN-OPTION",
         "a BU with an unrecognised mobility option is silently dropped"),
