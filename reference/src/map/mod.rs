@@ -979,7 +979,8 @@ impl Map {
         let header_len = m.effective_header_len();
         let needed = mh::message_len(m.message.mh_type()).map(|n| mh::HEADER_LEN + n);
         if let Some(needed) = needed.filter(|&n| (usize::from(header_len) + 1) * 8 < n) {
-            let at = invoking.map(|i| i.at + 1);
+            // As every drop offset: in the frame (as received).
+            let at = invoking.map(|i| ETH + i.at + 1);
             self.drop_frame(
                 link,
                 &format!(
