@@ -1,7 +1,7 @@
 //! The MAP's own Router Advertisements on the access link (RFC 4861 6.2.3
 //! with the MAP options of RFC 4140 5). Which MAP options go in (the own
 //! one, and with `--relay` those learned from other routers) is the
-//! business of [`Discovery`]; this module configures it and builds the RA
+//! business of [`Discovery`](crate::discovery::Discovery); this module configures it and builds the RA
 //! around what it returns.
 
 use std::net::Ipv6Addr;
