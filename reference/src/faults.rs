@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::discovery::DISCOVERY_FAULTS;
+
 /// Every fault of every role. A role's table says which ones it knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Fault {
@@ -40,6 +42,11 @@ pub enum Fault {
     BaUnprotected,
     AnswerUnprotectedProbe,
     RelayUnauthenticatedRa,
+    RelayWithoutIncrement,
+    RelayWithoutOwnOption,
+    RelayKeepsLargerDist,
+    NoIcvCheck,
+    SilentOnShortHeader,
 }
 
 /// One row of a role's fault table.
@@ -65,6 +72,13 @@ const fn spec(
         requirement,
         description,
     }
+}
+
+/// The row of [`DISCOVERY_FAULTS`] number `i` (name, requirement and
+/// description as the discovery module has them) as `fault`.
+const fn discovery_spec(fault: Fault, i: usize) -> FaultSpec {
+    let (name, requirement, description) = DISCOVERY_FAULTS[i];
+    spec(fault, name, requirement, description)
 }
 
 /// The MAP's faults.
@@ -106,7 +120,9 @@ pub const MAP_FAULTS: &[FaultSpec] = &[
         "a BU with lifetime 0 is answered with BA 0 but the binding stays"),
     spec(Fault::NoMhChecksumCheck, "no-mh-checksum-check", "RFC6275-9.2-MH-CHECKSUM",
         "Mobility Headers with a wrong checksum are processed"),
-    spec(Fault::AcceptWithoutHao, "accept-without-hao", "RFC6275-9.5.1-HOME-ADDRESS",
+    spec(Fault::SilentOnShortHeader, "silent-on-short-header", "RFC6275-9.2-HEADER-LEN-PARAM-PROBLEM",
+        "a Mobility Header whose Header Len is too short for its MH Type is discarded without an ICMP Parameter Problem"),
+    spec(Fault::AcceptWithoutHao, "accept-without-hao", "RFC6275-10.3.1-NOT-HOME-SUBNET",
         "a BU without a Home Address option binds its source address, skipping the prefix check"),
     spec(Fault::UnknownOptionRejected, "unknown-option-rejected", "RFC6275-6.2.1-SKIP-UNKNOWN-OPTION",
         "a BU with an unrecognised mobility option is silently dropped"),
@@ -122,12 +138,17 @@ pub const MAP_FAULTS: &[FaultSpec] = &[
         "with --protect bu, BUs without ESP are processed"),
     spec(Fault::AcceptEspReplay, "accept-esp-replay", "RFC4140-12-MN-MAP-SECURITY",
         "the ESP anti-replay window is off: replayed packets are accepted"),
+    spec(Fault::NoIcvCheck, "no-icv-check", "RFC4140-12-MN-MAP-SECURITY",
+        "ESP packets whose ICV does not verify are processed anyway"),
     spec(Fault::BaUnprotected, "ba-unprotected", "RFC4140-12-MN-MAP-SECURITY",
         "with --protect bu, BAs are sent without ESP"),
     spec(Fault::AnswerUnprotectedProbe, "answer-unprotected-probe", "RFC4140-10-FAILURE-DETECTION-SECURE",
         "with --protect probe, echo requests without ESP are answered"),
     spec(Fault::RelayUnauthenticatedRa, "relay-unauthenticated-ra", "RFC4140-7-RA-AUTHENTICATED",
         "with --protect ra, RAs without ESP feed the MAP option relay"),
+    discovery_spec(Fault::RelayWithoutIncrement, 0),
+    discovery_spec(Fault::RelayWithoutOwnOption, 1),
+    discovery_spec(Fault::RelayKeepsLargerDist, 2),
 ];
 
 /// The set of faults switched on.

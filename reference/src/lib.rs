@@ -3,16 +3,19 @@
 //! switches that break one requirement on purpose.
 //!
 //! Role-independent parts: [`link`] (AF_PACKET I/O), [`nd`] (neighbour
-//! discovery), [`esp`] (manually keyed ESP SAs), [`faults`], [`control`]
-//! (the control socket), [`log`] (event logs), [`signals`], [`addr`].
+//! discovery), [`sad`] (the security association database: manually keyed
+//! ESP SAs with anti-replay), [`discovery`] (MAP option advertising and
+//! dynamic MAP discovery), [`faults`], [`control`] (the control socket),
+//! [`log`] (event logs), [`signals`], [`addr`].
 //! Roles: [`map`].
 
 pub mod addr;
 pub mod control;
-pub mod esp;
+pub mod discovery;
 pub mod faults;
 pub mod link;
 pub mod log;
 pub mod map;
 pub mod nd;
+pub mod sad;
 pub mod signals;

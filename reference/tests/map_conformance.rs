@@ -50,7 +50,10 @@ fn faults() -> Vec<(String, String)> {
             Some((w.next()?.to_string(), w.next()?.to_string()))
         })
         .collect();
-    assert!(list.len() >= 12, "the issue asks for at least 12 MAP faults: {list:?}");
+    assert!(
+        list.len() >= 12,
+        "the issue asks for at least 12 MAP faults: {list:?}"
+    );
     list
 }
 
@@ -62,7 +65,10 @@ fn profile_text(faults: &[&str]) -> String {
         head.push_str(&format!(" --fault, {f},"));
     }
     let edited = text.replace("command: [hmip6-ref, map,", &head);
-    assert_ne!(edited, text, "the profile's command no longer starts `[hmip6-ref, map,`");
+    assert_ne!(
+        edited, text,
+        "the profile's command no longer starts `[hmip6-ref, map,`"
+    );
     edited
 }
 
@@ -125,7 +131,11 @@ fn map_corpus_passes_the_reference_map_and_catches_every_fault() {
 
     // 1. The conformant MAP: every case PASSes.
     let all = select(&suite, Vec::new());
-    assert!(all.len() >= 20, "the MAP corpus has only {} cases", all.len());
+    assert!(
+        all.len() >= 20,
+        "the MAP corpus has only {} cases",
+        all.len()
+    );
     let conformant = rt.block_on(run_cases(
         all.clone(),
         context(&suite, dir.path(), "conformant", &[]),

@@ -9,9 +9,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::addr::{Dur, Prefix};
-use crate::esp::SaSpec;
 use crate::faults::{Fault, Faults, MAP_FAULTS};
 use crate::log::LogFormat;
+use crate::sad::SecurityAssociation;
 
 /// What `--protect` can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,10 +105,10 @@ pub struct MapArgs {
     pub relay: bool,
     /// Inbound ESP SA, spi=0x1000,key=HEX (repeatable).
     #[arg(long = "sa-in", value_name = "spi=SPI,key=HEX")]
-    pub sa_in: Vec<SaSpec>,
+    pub sa_in: Vec<SecurityAssociation>,
     /// Outbound ESP SA, spi=0x2000,key=HEX.
     #[arg(long = "sa-out", value_name = "spi=SPI,key=HEX")]
-    pub sa_out: Option<SaSpec>,
+    pub sa_out: Option<SecurityAssociation>,
     /// Messages that must be ESP-protected: bu, probe, ra (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub protect: Vec<Protect>,
@@ -151,8 +151,8 @@ struct MapFile {
     #[serde(default)]
     relay: bool,
     #[serde(default)]
-    sa_in: Vec<SaSpec>,
-    sa_out: Option<SaSpec>,
+    sa_in: Vec<SecurityAssociation>,
+    sa_out: Option<SecurityAssociation>,
     #[serde(default)]
     protect: ProtectList,
     control: Option<PathBuf>,
@@ -204,8 +204,8 @@ pub struct MapConfig {
     pub map_preference: u8,
     pub map_lifetime: u32,
     pub relay: bool,
-    pub sa_in: Vec<SaSpec>,
-    pub sa_out: Option<SaSpec>,
+    pub sa_in: Vec<SecurityAssociation>,
+    pub sa_out: Option<SecurityAssociation>,
     pub protect: Protection,
     pub control: Option<PathBuf>,
     pub log: LogFormat,
@@ -466,9 +466,9 @@ mod tests {
             "--protect",
             "bu,probe",
             "--sa-in",
-            "spi=0x1000,key=00",
+            "spi=0x1000,key=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
             "--sa-out",
-            "spi=0x2000,key=01",
+            "spi=0x2000,key=ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100",
         ])
         .unwrap();
         assert_eq!(c.max_lifetime, 3600);
@@ -476,7 +476,19 @@ mod tests {
         assert_eq!(c.valid_prefixes.len(), 2);
         assert_eq!(c.retrans_timer, Duration::from_millis(200));
         assert!(c.protect.bu && c.protect.probe && !c.protect.ra);
+        assert_eq!(c.sa_in.len(), 1);
+        assert_eq!((c.sa_in[0].spi, c.sa_in[0].key.len()), (0x1000, 32));
+        assert_eq!(c.sa_out.as_ref().map(|sa| sa.spi), Some(0x2000));
         assert_eq!(c.rcoa_prefix().to_string(), "2001:db8:ffff::/64");
+    }
+
+    #[test]
+    fn security_associations_are_checked() {
+        let base = ["--access", "a0", "--core", "c0", "--address", "2001:db8::1"];
+        let e = parse(&[&base[..], &["--sa-in", "spi=0x1000,key=0011"]].concat()).unwrap_err();
+        assert!(e.0.contains("--sa-in") && e.0.contains("2 octets"), "{e}");
+        let e = parse(&[&base[..], &["--sa-out", "spi=0,key=00"]].concat()).unwrap_err();
+        assert!(e.0.contains("--sa-out") && e.0.contains("SPI 0"), "{e}");
     }
 
     #[test]
@@ -516,7 +528,7 @@ mod tests {
         let f = dir.join("map.yaml");
         std::fs::write(
             &f,
-            "access: a0\ncore: c0\naddress: 2001:db8:ffff::1\nmax-lifetime: 100\nprotect: [ra]\nsa-in: [\"spi=0x1000,key=00\"]\nfault: [no-ba]\n",
+            "access: a0\ncore: c0\naddress: 2001:db8:ffff::1\nmax-lifetime: 100\nprotect: [ra]\nsa-in: [\"spi=0x1000,key=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"]\nfault: [no-ba]\n",
         )
         .unwrap();
         let c = parse(&["--config", f.to_str().unwrap(), "--core", "c9"]).unwrap();

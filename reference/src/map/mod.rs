@@ -9,7 +9,6 @@ pub mod advert;
 pub mod binding;
 pub mod config;
 pub mod daemon;
-pub mod relay;
 
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
@@ -17,26 +16,27 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use wire::checksum::PseudoHeader;
+use wire::esp_auth;
 use wire::finding::Finding;
 use wire::frame::{Decoded, ExtLayer, Frame, Ipv6Layer, Layer};
 use wire::icmpv6::{Icmpv6Message, Icmpv6Repr};
 use wire::ipsec::EspRepr;
 use wire::ipv6::{self, Ipv6Repr};
-use wire::mobility::{BindingAckRepr, MhMessage, MobilityRepr};
+use wire::mobility::{self as mh, BindingAckRepr, MhMessage, MobilityRepr};
 use wire::mobility_options::MobilityOption;
 use wire::nd::{MapOptionRepr, NdOption};
 use wire::routing::RoutingRepr;
 use wire::{proto, rules, MacAddr};
 
 use crate::addr::{self, is_link_local, is_solicited_node, Prefix, ALL_NODES, ALL_ROUTERS};
-use crate::esp::{EspProtect, SaTable};
+use crate::discovery::Discovery;
 use crate::faults::{Fault, MAP_FAULTS};
 use crate::log::{s, v, Logger};
 use crate::nd::{self as ndp, NaFlags, Neighbors, Resolved};
+use crate::sad::Sad;
 
 use binding::{status, Binding, BindingCache, BuRequest, Policy, Verdict};
 use config::MapConfig;
-use relay::{MapRelay, NoRelay, PassThrough};
 
 /// Link index of the access link.
 pub const ACCESS: usize = 0;
@@ -48,6 +48,79 @@ const LINK_NAMES: [&str; 2] = ["access", "core"];
 const ETH: usize = 14;
 /// How deep packets for the MAP itself may nest inside tunnels.
 const MAX_NESTING: usize = 4;
+/// The IPv6 minimum MTU: an ICMPv6 error, invoking packet included, fits
+/// in it (RFC 4443 2.4 (c)).
+const MIN_MTU: usize = 1280;
+/// ICMPv6 error rate limit (RFC 4443 2.4 (f)): a burst of this many...
+const ICMP_ERROR_BURST: u32 = 10;
+/// ...then one per this interval (10 per second).
+const ICMP_ERROR_INTERVAL: Duration = Duration::from_millis(100);
+
+/// A token bucket for the ICMPv6 errors the MAP originates.
+#[derive(Debug, Clone)]
+struct ErrorRateLimit {
+    tokens: u32,
+    last: Instant,
+}
+
+impl ErrorRateLimit {
+    fn new(now: Instant) -> Self {
+        ErrorRateLimit {
+            tokens: ICMP_ERROR_BURST,
+            last: now,
+        }
+    }
+
+    /// May an error be sent at `now`? Takes a token if so.
+    fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last);
+        let earned = elapsed.as_nanos() / ICMP_ERROR_INTERVAL.as_nanos();
+        if earned >= u128::from(ICMP_ERROR_BURST) {
+            self.tokens = ICMP_ERROR_BURST;
+            self.last = now;
+        } else if let Ok(earned @ 1..) = u32::try_from(earned) {
+            self.tokens = (self.tokens + earned).min(ICMP_ERROR_BURST);
+            self.last += ICMP_ERROR_INTERVAL * earned;
+        }
+        if self.tokens == 0 {
+            return false;
+        }
+        self.tokens -= 1;
+        true
+    }
+}
+
+/// For what [`Map::local`] handles after [`Map::open_esp`] unwrapped it:
+/// the packet as it was received.
+#[derive(Debug, Clone, Copy)]
+struct Unwrapped<'a> {
+    /// The IPv6 packet as received, ESP header and trailer included.
+    received: &'a [u8],
+    /// Where its ESP header starts, from the start of the IPv6 header.
+    esp_at: usize,
+}
+
+impl Unwrapped<'_> {
+    /// The offset in the received packet of what is at `plain` in the
+    /// unwrapped one (NULL encryption: the payload follows the ESP header
+    /// as is).
+    fn received_offset(&self, plain: usize) -> usize {
+        if plain >= self.esp_at {
+            plain + esp_auth::HEADER_LEN
+        } else {
+            plain
+        }
+    }
+}
+
+/// The packet a message arrived in, as an ICMPv6 error must quote it
+/// (RFC 4443 2.4 (c)): the IPv6 packet as received, and where the
+/// message's header starts in it.
+#[derive(Debug, Clone, Copy)]
+struct Invoking<'a> {
+    packet: &'a [u8],
+    at: usize,
+}
 
 /// One link's own state.
 #[derive(Debug)]
@@ -75,12 +148,18 @@ pub struct Map {
     links: [LinkState; 2],
     bindings: BindingCache,
     dads: BTreeMap<Ipv6Addr, PendingDad>,
-    esp: Box<dyn EspProtect>,
-    relay: Box<dyn MapRelay>,
+    sad: Sad,
+    /// The MAP options advertised: the own one and, with `--relay`, those
+    /// learned from other routers' RAs (dynamic MAP discovery).
+    discovery: Discovery,
     log: Logger,
     out: Vec<(usize, Vec<u8>)>,
     next_ra: Option<Instant>,
+    /// When the relayed MAP options next change by themselves (one
+    /// expiring): an RA goes out then, between the periodic ones.
+    discovery_change: Option<Instant>,
     rcoa_prefix: Prefix,
+    icmp_errors: ErrorRateLimit,
 }
 
 /// The findings of a decoded frame that make it unusable, as a reason and
@@ -100,16 +179,11 @@ fn read_addr(b: &[u8], at: usize) -> Option<Ipv6Addr> {
 impl Map {
     /// A MAP with MACs `macs` (access, core) starting at `now`.
     pub fn new(cfg: MapConfig, macs: [MacAddr; 2], log: Logger, now: Instant) -> Map {
-        let esp = SaTable::new(
-            &cfg.sa_in,
-            cfg.sa_out.as_ref(),
+        let sad = Sad::new(
+            cfg.sa_in.clone(),
+            cfg.sa_out.clone(),
             !cfg.faults.has(Fault::AcceptEspReplay),
         );
-        let relay: Box<dyn MapRelay> = if cfg.relay {
-            Box::new(PassThrough::new(cfg.address))
-        } else {
-            Box::new(NoRelay)
-        };
         let link = |mac: MacAddr| LinkState {
             mac,
             ll: addr::link_local(mac),
@@ -120,25 +194,15 @@ impl Map {
             links: [link(macs[0]), link(macs[1])],
             bindings: BindingCache::default(),
             dads: BTreeMap::new(),
-            esp: Box::new(esp),
-            relay,
+            sad,
+            discovery: Discovery::new(advert::discovery_config(&cfg)),
             log,
             out: Vec::new(),
             next_ra: cfg.advertise.then_some(now),
+            discovery_change: None,
+            icmp_errors: ErrorRateLimit::new(now),
             cfg,
         }
-    }
-
-    /// Replace the MAP-option relay (dynamic MAP discovery).
-    pub fn with_relay(mut self, relay: Box<dyn MapRelay>) -> Map {
-        self.relay = relay;
-        self
-    }
-
-    /// Replace the ESP SA database.
-    pub fn with_esp(mut self, esp: Box<dyn EspProtect>) -> Map {
-        self.esp = esp;
-        self
     }
 
     pub fn config(&self) -> &MapConfig {
@@ -411,12 +475,12 @@ impl Map {
         let dst = ip.dst;
         if dst.is_multicast() {
             if self.listens(link, &dst) {
-                self.local(now, link, &d, frame, end, false, depth);
+                self.local(now, link, &d, frame, end, None, depth);
             }
             return;
         }
         if self.is_own(link, &dst) {
-            self.local(now, link, &d, frame, end, false, depth);
+            self.local(now, link, &d, frame, end, None, depth);
             return;
         }
         let eth_dst = MacAddr::from_bytes(&frame[0..6]);
@@ -431,7 +495,7 @@ impl Map {
                 ..
             })) = d.frame.layers.get(2)
             {
-                self.local(now, link, &d, frame, end, false, depth);
+                self.local(now, link, &d, frame, end, None, depth);
                 return;
             }
         }
@@ -448,9 +512,10 @@ impl Map {
         d: &Decoded,
         frame: &[u8],
         end: usize,
-        protected: bool,
+        unwrapped: Option<Unwrapped<'_>>,
         depth: usize,
     ) {
+        let protected = unwrapped.is_some();
         let layers = &d.frame.layers;
         let Some(Layer::Ipv6(ip)) = layers.get(1) else {
             return;
@@ -496,7 +561,20 @@ impl Map {
                     return;
                 }
                 Layer::Mobility(m) => {
-                    self.mobility(now, link, d, &ip, hao, m, protected);
+                    let invoking = d.spans.get(i).and_then(|&(start, _)| {
+                        let at = start.checked_sub(ETH)?;
+                        Some(match unwrapped {
+                            None => Invoking {
+                                packet: frame.get(ETH..end)?,
+                                at,
+                            },
+                            Some(u) => Invoking {
+                                packet: u.received,
+                                at: u.received_offset(at),
+                            },
+                        })
+                    });
+                    self.mobility(now, link, d, &ip, hao, m, protected, invoking);
                     return;
                 }
                 Layer::Ipv6(_) => {
@@ -521,7 +599,7 @@ impl Map {
         }
     }
 
-    /// Open an ESP packet with the SA table and handle what it carried as
+    /// Open an ESP packet with the SA database and handle what it carried as
     /// if it had come without ESP, marked protected.
     #[allow(clippy::too_many_arguments)]
     fn open_esp(
@@ -545,10 +623,15 @@ impl Map {
         let Some(esp) = frame.get(start..end) else {
             return;
         };
-        let opened = match self.esp.open_inbound(esp) {
+        let opened = if self.cfg.faults.has(Fault::NoIcvCheck) {
+            self.sad.open_inbound_unchecked(esp)
+        } else {
+            self.sad.open_inbound(esp)
+        };
+        let opened = match opened {
             Ok(o) => o,
             Err(e) => {
-                self.drop_frame(link, &format!("ESP refused: {e}"), Some(start));
+                self.drop_frame(link, &e.to_string(), Some(start));
                 return;
             }
         };
@@ -580,7 +663,11 @@ impl Map {
         plain[ETH + 4..ETH + 6].copy_from_slice(&plen.to_be_bytes());
         let d2 = Frame::decode(&plain);
         let end2 = plain.len();
-        self.local(now, link, &d2, &plain, end2, true, depth);
+        let unwrapped = Unwrapped {
+            received: &frame[ETH..end],
+            esp_at: start - ETH,
+        };
+        self.local(now, link, &d2, &plain, end2, Some(unwrapped), depth);
     }
 
     // ------------------------------------------------------------------
@@ -775,7 +862,8 @@ impl Map {
             ],
         );
         if self.cfg.relay {
-            self.relay.on_ra(now, link, ip.src, &maps);
+            self.discovery.on_router_advert(now, link, ip.src, &maps);
+            self.note_discovery_change(now);
         }
     }
 
@@ -811,7 +899,7 @@ impl Map {
             dst,
             next_header: proto::ICMPV6,
         };
-        let body = if protected && self.esp.has_outbound() {
+        let body = if protected && self.sad.has_outbound() {
             let bytes = reply.to_bytes(&pseudo);
             match self.esp_layer(proto::ICMPV6, &bytes) {
                 Some(l) => l,
@@ -827,10 +915,7 @@ impl Map {
 
     /// An ESP layer carrying `payload` (protocol `nh`) under the outbound SA.
     fn esp_layer(&mut self, nh: u8, payload: &[u8]) -> Option<Layer> {
-        let sealed = self.esp.seal_outbound(nh, payload);
-        if sealed.len() < 8 {
-            return None;
-        }
+        let sealed = self.sad.seal_outbound(nh, payload)?;
         Some(Layer::Esp(EspRepr {
             spi: u32::from_be_bytes([sealed[0], sealed[1], sealed[2], sealed[3]]),
             seq: u32::from_be_bytes([sealed[4], sealed[5], sealed[6], sealed[7]]),
@@ -840,14 +925,21 @@ impl Map {
 
     /// Send the own RA on the access link now.
     fn send_ra(&mut self, now: Instant) {
-        let relayed = if self.cfg.relay {
-            self.relay.advertised(now)
-        } else {
-            Vec::new()
-        };
+        let maps = self.discovery.advertised(now);
         let l = &self.links[ACCESS];
-        let f = advert::router_advert(&self.cfg, l.mac, l.ll, &relayed);
+        let f = advert::router_advert(&self.cfg, l.mac, l.ll, &maps);
         self.push_frame(ACCESS, f);
+        self.note_discovery_change(now);
+    }
+
+    /// Remember when the advertised MAP options next change without input
+    /// (RAs are sent then), when the MAP advertises and relays.
+    fn note_discovery_change(&mut self, now: Instant) {
+        self.discovery_change = if self.cfg.advertise && self.cfg.relay {
+            self.discovery.next_change(now)
+        } else {
+            None
+        };
     }
 
     // ------------------------------------------------------------------
@@ -864,15 +956,46 @@ impl Map {
         hao: Option<Ipv6Addr>,
         m: &MobilityRepr,
         protected: bool,
+        invoking: Option<Invoking<'_>>,
     ) {
         if ip.dst != self.cfg.address {
             return;
         }
+        // The IPsec policy first (RFC 4301 5.2): what should have come in
+        // ESP and did not is dropped without a word.
+        if self.cfg.protect.bu && !protected && !self.cfg.faults.has(Fault::AcceptUnprotectedBu) {
+            self.drop_frame(link, "Mobility Header without ESP (--protect bu)", None);
+            return;
+        }
+        // Then RFC 6275 9.2: the checksum...
         if !self.cfg.faults.has(Fault::NoMhChecksumCheck) {
             if let Some(f) = fatal_finding(d, &[rules::MH_CHECKSUM]) {
                 self.drop_finding(link, "Mobility Header", &f);
                 return;
             }
+        }
+        // ...and a Header Len too short for the MH Type: discarded, with an
+        // ICMP Parameter Problem pointing at the Header Len field.
+        let header_len = m.effective_header_len();
+        let needed = mh::message_len(m.message.mh_type()).map(|n| mh::HEADER_LEN + n);
+        if let Some(needed) = needed.filter(|&n| (usize::from(header_len) + 1) * 8 < n) {
+            // As every drop offset: in the frame (as received).
+            let at = invoking.map(|i| ETH + i.at + 1);
+            self.drop_frame(
+                link,
+                &format!(
+                    "Mobility Header Len {header_len} ({} octets) is too short for MH Type {} ({needed} octets)",
+                    (usize::from(header_len) + 1) * 8,
+                    m.message.mh_type()
+                ),
+                at,
+            );
+            match invoking {
+                Some(_) if self.cfg.faults.has(Fault::SilentOnShortHeader) => {}
+                Some(i) => self.param_problem(now, link, i.packet, i.at + 1),
+                None => {}
+            }
+            return;
         }
         if let Some(f) = fatal_finding(
             d,
@@ -885,10 +1008,6 @@ impl Map {
             ],
         ) {
             self.drop_finding(link, "Mobility Header", &f);
-            return;
-        }
-        if self.cfg.protect.bu && !protected && !self.cfg.faults.has(Fault::AcceptUnprotectedBu) {
-            self.drop_frame(link, "Mobility Header without ESP (--protect bu)", None);
             return;
         }
         let bu = match &m.message {
@@ -1177,6 +1296,60 @@ impl Map {
         }
     }
 
+    /// Send an ICMPv6 Parameter Problem, Code 0 (erroneous header field),
+    /// about `invoking` (an IPv6 packet as received) with `pointer`, from
+    /// the address it was sent to straight back to its source: no binding
+    /// is used (RFC 6275 9.2). Not about an ICMPv6 error, nor to a
+    /// multicast or unspecified source, nor about a packet to a multicast
+    /// address, and at most [`ICMP_ERROR_BURST`] at once, then one per
+    /// [`ICMP_ERROR_INTERVAL`] (RFC 4443 2.4).
+    fn param_problem(&mut self, now: Instant, link: usize, invoking: &[u8], pointer: usize) {
+        let (Some(to), Some(from)) = (read_addr(invoking, 8), read_addr(invoking, 24)) else {
+            return;
+        };
+        let about_an_error = Frame::decode_ipv6(invoking)
+            .frame
+            .layers
+            .iter()
+            .any(|l| matches!(l, Layer::Icmpv6(m) if m.message.icmp_type() < 128));
+        let suppressed = if to.is_multicast() || to.is_unspecified() {
+            Some("source is multicast or unspecified")
+        } else if from.is_multicast() {
+            Some("destination is multicast")
+        } else if about_an_error {
+            Some("invoking packet is an ICMPv6 error")
+        } else if !self.icmp_errors.take(now) {
+            Some("rate limit")
+        } else {
+            None
+        };
+        if let Some(why) = suppressed {
+            self.event(
+                "icmp_error_suppressed",
+                &[("to", s(to)), ("reason", s(why))],
+            );
+            return;
+        }
+        let Ok(pointer) = u32::try_from(pointer) else {
+            return;
+        };
+        let quoted = &invoking[..invoking.len().min(MIN_MTU - ipv6::HEADER_LEN - 8)];
+        let error = Icmpv6Repr::new(Icmpv6Message::ParamProblem {
+            pointer,
+            invoking: quoted.to_vec(),
+        });
+        let pkt = Frame::new(vec![ip_layer(from, to, 64), Layer::Icmpv6(error)]).emit();
+        self.event(
+            "param_problem_sent",
+            &[
+                ("to", s(to)),
+                ("pointer", v(pointer)),
+                ("quoted", v(quoted.len())),
+            ],
+        );
+        self.route_out(now, pkt, to, Some(link));
+    }
+
     fn binding_gone(&self, b: &Binding, why: &str) {
         let event = if why == "expired" {
             "binding_expired"
@@ -1209,7 +1382,7 @@ impl Map {
         };
         let use_rh2 = !f.has(Fault::BaWithoutRh2) && rcoa != coa;
         let protect =
-            self.cfg.protect.bu && !f.has(Fault::BaUnprotected) && self.esp.has_outbound();
+            self.cfg.protect.bu && !f.has(Fault::BaUnprotected) && self.sad.has_outbound();
         let src = self.cfg.address;
         let mh = MobilityRepr::new(
             MhMessage::BindingAck(BindingAckRepr {
@@ -1361,9 +1534,16 @@ impl Map {
                 self.binding_gone(&b, "expired");
             }
         }
+        let relay_changed = self.discovery_change.is_some_and(|t| t <= now);
+        if relay_changed {
+            // A relayed MAP option expired: tell the mobile nodes at once.
+            self.send_ra(now);
+        }
         if let Some(t) = self.next_ra {
             if t <= now {
-                self.send_ra(now);
+                if !relay_changed {
+                    self.send_ra(now);
+                }
                 let mut next = t + self.cfg.ra_interval;
                 if next <= now {
                     next = now + self.cfg.ra_interval;
@@ -1386,6 +1566,7 @@ impl Map {
             d.extend(self.bindings.next_expiry());
         }
         d.extend(self.next_ra);
+        d.extend(self.discovery_change);
         d.into_iter().min()
     }
 

@@ -11,14 +11,14 @@ use wire::ipv6::Ipv6Repr;
 use wire::ipv6_options::{Ipv6Option, OptionsHeaderRepr};
 use wire::mobility::{BindingUpdateRepr, MhMessage, MobilityRepr};
 use wire::mobility_options::MobilityOption;
-use wire::nd::NdOption;
+use wire::nd::{MapOptionRepr, NdOption};
 use wire::MacAddr;
 
 use super::config::{MapConfig, Protection};
 use super::{Map, ACCESS, CORE};
-use crate::esp::{EspProtect, SaSpec, SaTable};
 use crate::faults::{Fault, Faults};
 use crate::log::Logger;
+use crate::sad::{Sad, SecurityAssociation};
 
 const MAP_ACCESS_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0xa, 1]);
 const MAP_CORE_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0xc, 1]);
@@ -536,8 +536,8 @@ fn tunnel_faults() {
     assert_eq!(r.feed(ACCESS, &rev).len(), 1, "forwarded without a binding");
 }
 
-fn sa(spi: u32) -> SaSpec {
-    SaSpec {
+fn sa(spi: u32) -> SecurityAssociation {
+    SecurityAssociation {
         spi,
         key: vec![0x42; 32],
     }
@@ -552,18 +552,30 @@ fn protected_cfg(p: Protection, faults: &[Fault]) -> MapConfig {
     c
 }
 
+/// The MN's SA database: the mirror of [`protected_cfg`]'s.
+fn mn_sad() -> Sad {
+    Sad::new(vec![sa(0x2000)], Some(sa(0x1000)), true)
+}
+
 /// The MN's side: a protected local BU (IPv6, HAO, ESP, MH).
-fn protected_bu(mn: &mut SaTable, seq: u16) -> Vec<u8> {
-    let mh = MobilityRepr::new(
-        MhMessage::BindingUpdate(BindingUpdateRepr::local(seq, 15)),
-        vec![],
-    );
+fn protected_bu(mn: &mut Sad, seq: u16) -> Vec<u8> {
+    protected_mh(
+        mn,
+        MobilityRepr::new(
+            MhMessage::BindingUpdate(BindingUpdateRepr::local(seq, 15)),
+            vec![],
+        ),
+    )
+}
+
+/// A protected local Mobility Header from the MN (IPv6, HAO, ESP, `mh`).
+fn protected_mh(mn: &mut Sad, mh: MobilityRepr) -> Vec<u8> {
     let bytes = mh.to_bytes(&wire::checksum::PseudoHeader {
         src: RCOA,
         dst: MAP,
         next_header: 135,
     });
-    let sealed = mn.seal_outbound(135, &bytes);
+    let sealed = mn.seal_outbound(135, &bytes).unwrap();
     Frame::new(vec![
         eth(MN_MAC, MAP_ACCESS_MAC),
         ip(LCOA, MAP, 64),
@@ -577,6 +589,205 @@ fn protected_bu(mn: &mut SaTable, seq: u16) -> Vec<u8> {
     .emit()
 }
 
+fn has_esp(d: &Decoded) -> bool {
+    d.frame.layers.iter().any(|l| matches!(l, Layer::Esp(_)))
+}
+
+#[test]
+fn a_forged_icv_is_refused_unless_no_icv_check() {
+    let bu_only = Protection {
+        bu: true,
+        ..Default::default()
+    };
+    // Forged twice over: a flipped ICV bit, and a key the MAP does not have.
+    let mut flipped = protected_bu(&mut mn_sad(), 1);
+    *flipped.last_mut().unwrap() ^= 1;
+    let mut forger = Sad::new(
+        vec![],
+        Some(SecurityAssociation {
+            spi: 0x1000,
+            key: vec![0x99; 32],
+        }),
+        true,
+    );
+    let wrong_key = protected_bu(&mut forger, 2);
+    for forged in [&flipped, &wrong_key] {
+        let mut r = Rig::new(protected_cfg(bu_only, &[Fault::NoDad]));
+        assert!(r.feed(ACCESS, forged).is_empty());
+        assert!(r.map.bindings().is_empty());
+        let mut r = Rig::new(protected_cfg(bu_only, &[Fault::NoDad, Fault::NoIcvCheck]));
+        let out = r.feed(ACCESS, forged);
+        assert!(
+            out.iter().any(|(l, d)| *l == ACCESS && has_esp(d)),
+            "the BA, under ESP"
+        );
+        assert_eq!(r.map.bindings().len(), 1, "the forged BU made a binding");
+        // The window still works: the same packet again is a replay.
+        assert!(r.feed(ACCESS, forged).is_empty());
+    }
+    // A genuine BU is accepted either way.
+    let mut r = Rig::new(protected_cfg(bu_only, &[Fault::NoDad, Fault::NoIcvCheck]));
+    r.feed(ACCESS, &protected_bu(&mut mn_sad(), 1));
+    assert_eq!(r.map.bindings().len(), 1);
+}
+
+/// A local BU from `src` whose Header Len is 0 (8 octets), too short for a
+/// Binding Update (16), after `dest_opts` (the HAO last).
+fn short_bu_with(src: Ipv6Addr, mut dest_opts: Vec<Ipv6Option>) -> Vec<u8> {
+    let mut mh = MobilityRepr::new(
+        MhMessage::BindingUpdate(BindingUpdateRepr::local(1, 15)),
+        vec![],
+    );
+    mh.header_len = Some(0);
+    dest_opts.push(Ipv6Option::HomeAddress {
+        length: None,
+        address: RCOA,
+    });
+    Frame::new(vec![
+        eth(MN_MAC, MAP_ACCESS_MAC),
+        ip(src, MAP, 64),
+        Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(dest_opts))),
+        Layer::Mobility(mh),
+    ])
+    .emit()
+}
+
+fn short_bu(src: Ipv6Addr) -> Vec<u8> {
+    short_bu_with(src, vec![])
+}
+
+/// The Parameter Problem in `out` (the only frame): (code, pointer, invoking).
+fn param_problem(out: &[(usize, Decoded)]) -> (u8, u32, Vec<u8>) {
+    assert_eq!(out.len(), 1, "one frame");
+    let (link, d) = &out[0];
+    assert_eq!(*link, ACCESS);
+    assert!(d.findings.is_empty(), "{:?}", d.findings);
+    let ip = ipv6_of(d);
+    assert_eq!((ip.src, ip.dst, ip.hop_limit), (MAP, LCOA, 64));
+    let Some(Layer::Ethernet(e)) = d.frame.layers.first() else {
+        panic!()
+    };
+    assert_eq!(e.repr.dst, MN_MAC);
+    match d.frame.icmpv6() {
+        Some(Icmpv6Repr {
+            code,
+            message: Icmpv6Message::ParamProblem { pointer, invoking },
+            ..
+        }) => (*code, *pointer, invoking.clone()),
+        other => panic!("not a Parameter Problem: {other:?}"),
+    }
+}
+
+#[test]
+fn short_header_len_gets_a_parameter_problem() {
+    let f = short_bu(LCOA);
+    let mut r = Rig::new(cfg());
+    let (code, pointer, invoking) = param_problem(&r.feed(ACCESS, &f));
+    assert_eq!(code, 0);
+    // IPv6 header (40), Destination Options with the HAO (24), then the
+    // MH: its Header Len is octet 1.
+    assert_eq!(pointer, 40 + 24 + 1);
+    assert_eq!(invoking, f[14..].to_vec(), "the whole invoking packet");
+    assert_eq!(invoking[pointer as usize], 0, "Header Len 0");
+    assert_eq!(invoking[pointer as usize + 1], 5, "MH Type 5 after it");
+    // Discarded: no DAD, no BA, no binding, then or later.
+    assert!(r.advance(Duration::from_secs(1)).is_empty());
+    assert!(r.map.bindings().is_empty());
+
+    // The fault: silence, and still no binding.
+    let mut r = Rig::faulty(&[Fault::SilentOnShortHeader]);
+    assert!(r.feed(ACCESS, &f).is_empty());
+    assert!(r.advance(Duration::from_secs(1)).is_empty());
+    assert!(r.map.bindings().is_empty());
+
+    // Never to a multicast or unspecified source.
+    let mut r = Rig::new(cfg());
+    for src in [crate::addr::ALL_NODES, Ipv6Addr::UNSPECIFIED] {
+        assert!(r.feed(ACCESS, &short_bu(src)).is_empty(), "{src}");
+    }
+    assert!(r.map.bindings().is_empty());
+
+    // Never about an ICMPv6 error (the guard of the sending function).
+    let error = Frame::new(vec![
+        ip(LCOA, MAP, 64),
+        Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::ParamProblem {
+            pointer: 0,
+            invoking: vec![0; 40],
+        })),
+    ])
+    .emit();
+    r.map.param_problem(r.now, ACCESS, &error, 0);
+    assert!(r.out().is_empty());
+    // A well-formed BU still registers.
+    assert_eq!(
+        r.register(1, 15)
+            .iter()
+            .filter(|(_, d)| ba_of(d).is_some())
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn parameter_problems_fit_the_minimum_mtu() {
+    // 1400 octets of padding before the HAO: the MH starts past what fits.
+    let pad = (0..6)
+        .map(|_| Ipv6Option::PadN { data: vec![0; 240] })
+        .collect();
+    let f = short_bu_with(LCOA, pad);
+    assert!(f.len() - 14 > 1400);
+    let mut r = Rig::new(cfg());
+    let out = r.feed(ACCESS, &f);
+    assert_eq!(out.len(), 1);
+    let (code, pointer, invoking) = param_problem(&out);
+    assert_eq!(code, 0);
+    assert_eq!(invoking.len(), 1280 - 40 - 8);
+    assert_eq!(invoking, f[14..14 + 1232].to_vec());
+    assert_eq!(usize::try_from(pointer).unwrap(), f.len() - 14 - 8 + 1);
+    assert_eq!(out[0].1.frame.emit().len(), 14 + 1280);
+}
+
+#[test]
+fn parameter_problems_are_rate_limited() {
+    let f = short_bu(LCOA);
+    let mut r = Rig::new(cfg());
+    let sent: usize = (0..15).map(|_| r.feed(ACCESS, &f).len()).sum();
+    assert_eq!(sent, 10, "a burst of 10");
+    r.advance(Duration::from_millis(100));
+    assert_eq!(r.feed(ACCESS, &f).len(), 1, "one more 100 ms later");
+    assert!(r.feed(ACCESS, &f).is_empty());
+    r.advance(Duration::from_secs(5));
+    let sent: usize = (0..15).map(|_| r.feed(ACCESS, &f).len()).sum();
+    assert_eq!(sent, 10, "the bucket refills to 10, not more");
+}
+
+#[test]
+fn short_header_len_under_esp() {
+    let bu_only = Protection {
+        bu: true,
+        ..Default::default()
+    };
+    let mut mh = MobilityRepr::new(
+        MhMessage::BindingUpdate(BindingUpdateRepr::local(1, 15)),
+        vec![],
+    );
+    mh.header_len = Some(0);
+    let f = protected_mh(&mut mn_sad(), mh);
+    let mut r = Rig::new(protected_cfg(bu_only, &[]));
+    let (code, pointer, invoking) = param_problem(&r.feed(ACCESS, &f));
+    assert_eq!(code, 0);
+    // The packet as received, ESP included: the MH follows the 8-octet
+    // ESP header.
+    assert_eq!(invoking, f[14..].to_vec());
+    assert_eq!(pointer, 40 + 24 + 8 + 1);
+    assert_eq!(invoking[pointer as usize], 0);
+    assert_eq!(invoking[pointer as usize + 1], 5);
+    assert!(r.advance(Duration::from_secs(1)).is_empty());
+    assert!(r.map.bindings().is_empty());
+    // Without ESP under --protect bu: dropped by the policy, no error.
+    assert!(r.feed(ACCESS, &short_bu(LCOA)).is_empty());
+}
+
 #[test]
 fn esp_protected_registration() {
     let bu_only = Protection {
@@ -584,7 +795,7 @@ fn esp_protected_registration() {
         ..Default::default()
     };
     let mut r = Rig::new(protected_cfg(bu_only, &[]));
-    let mut mn = SaTable::new(&[sa(0x2000)], Some(&sa(0x1000)), true);
+    let mut mn = mn_sad();
     // Unprotected: dropped.
     assert!(r.feed(ACCESS, &bu(1, 15)).is_empty());
     let frame = protected_bu(&mut mn, 1);
@@ -627,7 +838,7 @@ fn esp_protected_registration() {
         bu_only,
         &[Fault::AcceptEspReplay, Fault::NoDad],
     ));
-    let mut mn = SaTable::new(&[sa(0x2000)], Some(&sa(0x1000)), true);
+    let mut mn = mn_sad();
     let frame = protected_bu(&mut mn, 1);
     assert_eq!(bas(&r.feed(ACCESS, &frame)).len(), 0, "BA is under ESP");
     assert_eq!(r.feed(ACCESS, &frame).len(), 1, "the replay answered (135)");
@@ -635,7 +846,7 @@ fn esp_protected_registration() {
         bu_only,
         &[Fault::BaUnprotected, Fault::NoDad],
     ));
-    let mut mn = SaTable::new(&[sa(0x2000)], Some(&sa(0x1000)), true);
+    let mut mn = mn_sad();
     let out = r.feed(ACCESS, &protected_bu(&mut mn, 1));
     assert_eq!(bas(&out)[0].status, 0, "BA in the clear");
 }
@@ -658,7 +869,7 @@ fn probe_protection() {
     assert_eq!(r.feed(ACCESS, &req).len(), 1);
     // Protected request: protected reply.
     let mut r = Rig::new(protected_cfg(probe, &[]));
-    let mut mn = SaTable::new(&[sa(0x2000)], Some(&sa(0x1000)), true);
+    let mut mn = mn_sad();
     let icmp = Icmpv6Repr::new(Icmpv6Message::EchoRequest {
         ident: 1,
         seq: 1,
@@ -669,7 +880,7 @@ fn probe_protection() {
         dst: MAP,
         next_header: 58,
     });
-    let sealed = mn.seal_outbound(58, &icmp);
+    let sealed = mn.seal_outbound(58, &icmp).unwrap();
     let f = Frame::new(vec![
         eth(MN_MAC, MAP_ACCESS_MAC),
         ip(LCOA, MAP, 64),
@@ -690,9 +901,12 @@ fn probe_protection() {
         .any(|l| matches!(l, Layer::Esp(_))));
 }
 
-fn ra_from(router_ll: Ipv6Addr, hop: u8) -> Vec<u8> {
+const OTHER_MAP: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xeeee, 0, 0, 0, 0, 1);
+
+/// An RA from `router_ll` with the MAP options `maps`.
+fn ra_with(link_mac: MacAddr, router_ll: Ipv6Addr, hop: u8, maps: Vec<MapOptionRepr>) -> Vec<u8> {
     Frame::new(vec![
-        eth(ROUTER_MAC, MacAddr::ipv6_multicast(&crate::addr::ALL_NODES)),
+        eth(link_mac, MacAddr::ipv6_multicast(&crate::addr::ALL_NODES)),
         ip(router_ll, crate::addr::ALL_NODES, hop),
         Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::RouterAdvert {
             cur_hop_limit: 64,
@@ -704,40 +918,64 @@ fn ra_from(router_ll: Ipv6Addr, hop: u8) -> Vec<u8> {
             router_lifetime: 1800,
             reachable_time: 0,
             retrans_timer: 0,
-            options: vec![NdOption::Map(wire::nd::MapOptionRepr::new(
-                1,
-                7,
-                true,
-                600,
-                "2001:db8:eeee::1".parse().unwrap(),
-            ))],
+            options: maps.into_iter().map(NdOption::Map).collect(),
         })),
     ])
     .emit()
 }
 
-#[test]
-fn advertising_and_relay_hook() {
+/// An RA from the core router advertising OTHER_MAP (Dist 1, Pref 7).
+fn ra_from(router_ll: Ipv6Addr, hop: u8) -> Vec<u8> {
+    ra_with(
+        ROUTER_MAC,
+        router_ll,
+        hop,
+        vec![MapOptionRepr::new(1, 7, true, 600, OTHER_MAP)],
+    )
+}
+
+/// A Router Solicitation from the MN.
+fn rs() -> Vec<u8> {
+    Frame::new(vec![
+        eth(MN_MAC, MacAddr::ipv6_multicast(&crate::addr::ALL_ROUTERS)),
+        ip("fe80::2".parse().unwrap(), crate::addr::ALL_ROUTERS, 255),
+        Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::RouterSolicit {
+            reserved: 0,
+            options: vec![],
+        })),
+    ])
+    .emit()
+}
+
+/// The MAP options of a decoded RA.
+fn maps(d: &Decoded) -> Vec<MapOptionRepr> {
+    d.frame
+        .icmpv6()
+        .unwrap()
+        .message
+        .options()
+        .unwrap()
+        .iter()
+        .filter_map(|o| match o {
+            NdOption::Map(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn relaying_cfg(faults: &[Fault]) -> MapConfig {
     let mut c = cfg();
     c.advertise = true;
     c.relay = true;
-    let mut r = Rig::new(c);
+    c.faults = Faults::of(faults);
+    c
+}
+
+#[test]
+fn advertising_and_relay() {
+    let mut r = Rig::new(relaying_cfg(&[]));
     let out = r.advance(Duration::ZERO);
     assert_eq!(out.len(), 1);
-    let maps = |d: &Decoded| -> Vec<wire::nd::MapOptionRepr> {
-        d.frame
-            .icmpv6()
-            .unwrap()
-            .message
-            .options()
-            .unwrap()
-            .iter()
-            .filter_map(|o| match o {
-                NdOption::Map(m) => Some(m.clone()),
-                _ => None,
-            })
-            .collect()
-    };
     assert_eq!(maps(&out[0].1).len(), 1);
     // A bad RA (hop limit 254) does not feed the relay; a good one does.
     r.feed(CORE, &ra_from("fe80::6".parse().unwrap(), 254));
@@ -746,19 +984,17 @@ fn advertising_and_relay_hook() {
     assert_eq!(maps(&out[0].1).len(), 1);
     r.feed(CORE, &ra_from("fe80::6".parse().unwrap(), 255));
     // An RS gets an RA at once.
-    let rs = Frame::new(vec![
-        eth(MN_MAC, MacAddr::ipv6_multicast(&crate::addr::ALL_ROUTERS)),
-        ip("fe80::2".parse().unwrap(), crate::addr::ALL_ROUTERS, 255),
-        Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::RouterSolicit {
-            reserved: 0,
-            options: vec![],
-        })),
-    ])
-    .emit();
-    let out = r.feed(ACCESS, &rs);
+    let out = r.feed(ACCESS, &rs());
     let m = maps(&out[0].1);
     assert_eq!(m.len(), 2);
-    assert_eq!((m[1].dist, m[1].pref), (2, 7));
+    assert_eq!((m[0].address, m[0].dist), (MAP, 1));
+    assert_eq!((m[1].address, m[1].dist, m[1].pref), (OTHER_MAP, 2, 7));
+    // Without --relay nothing is relayed.
+    let mut c = relaying_cfg(&[]);
+    c.relay = false;
+    let mut r = Rig::new(c);
+    r.feed(CORE, &ra_from("fe80::6".parse().unwrap(), 255));
+    assert_eq!(maps(&r.feed(ACCESS, &rs())[0].1).len(), 1);
     // With --protect ra a plain RA is not relayed (unless the fault).
     for (faults, relayed) in [(vec![], 1), (vec![Fault::RelayUnauthenticatedRa], 2)] {
         let mut c = protected_cfg(
@@ -772,9 +1008,88 @@ fn advertising_and_relay_hook() {
         c.relay = true;
         let mut r = Rig::new(c);
         r.feed(CORE, &ra_from("fe80::6".parse().unwrap(), 255));
-        let out = r.feed(ACCESS, &rs);
+        let out = r.feed(ACCESS, &rs());
         assert_eq!(maps(&out[0].1).len(), relayed, "{faults:?}");
     }
+}
+
+/// OTHER_MAP heard with Dist 2 on core and Dist 5 on access; the RA sent
+/// on an RS then, as (address, Dist) pairs.
+fn relayed_after_two_ras(faults: &[Fault]) -> Vec<(Ipv6Addr, u8)> {
+    let mut r = Rig::new(relaying_cfg(faults));
+    let opt = |dist| MapOptionRepr::new(dist, 7, true, 600, OTHER_MAP);
+    r.feed(
+        CORE,
+        &ra_with(ROUTER_MAC, "fe80::6".parse().unwrap(), 255, vec![opt(2)]),
+    );
+    r.feed(
+        ACCESS,
+        &ra_with(CN_MAC, "fe80::7".parse().unwrap(), 255, vec![opt(5)]),
+    );
+    let out = r.feed(ACCESS, &rs());
+    assert_eq!(out.len(), 1);
+    assert!(out[0].1.findings.is_empty(), "{:?}", out[0].1.findings);
+    maps(&out[0].1)
+        .iter()
+        .map(|o| (o.address, o.dist))
+        .collect()
+}
+
+#[test]
+fn relay_faults_change_the_emitted_ra() {
+    assert_eq!(
+        relayed_after_two_ras(&[]),
+        vec![(MAP, 1), (OTHER_MAP, 3)],
+        "own option, then the smallest Dist + 1"
+    );
+    assert_eq!(
+        relayed_after_two_ras(&[Fault::RelayWithoutIncrement]),
+        vec![(MAP, 1), (OTHER_MAP, 2)]
+    );
+    assert_eq!(
+        relayed_after_two_ras(&[Fault::RelayWithoutOwnOption]),
+        vec![(OTHER_MAP, 3)]
+    );
+    assert_eq!(
+        relayed_after_two_ras(&[Fault::RelayKeepsLargerDist]),
+        vec![(MAP, 1), (OTHER_MAP, 6)]
+    );
+    // The RA faults break the own option, not the relayed one, and Dist 0
+    // gets through although discovery never advertises it.
+    assert_eq!(
+        relayed_after_two_ras(&[Fault::RaDistTwo]),
+        vec![(MAP, 2), (OTHER_MAP, 3)]
+    );
+    let mut r = Rig::new(relaying_cfg(&[Fault::RaDistZero]));
+    let m = maps(&r.feed(ACCESS, &rs())[0].1);
+    assert_eq!((m[0].address, m[0].dist), (MAP, 0));
+}
+
+#[test]
+fn an_expiring_relayed_option_triggers_an_ra() {
+    let mut c = relaying_cfg(&[]);
+    c.ra_interval = Duration::from_secs(100);
+    let mut r = Rig::new(c);
+    assert_eq!(r.advance(Duration::ZERO).len(), 1);
+    r.feed(
+        CORE,
+        &ra_with(
+            ROUTER_MAC,
+            "fe80::6".parse().unwrap(),
+            255,
+            vec![MapOptionRepr::new(1, 7, true, 3, OTHER_MAP)],
+        ),
+    );
+    assert_eq!(r.map.next_deadline(), Some(r.now + Duration::from_secs(3)));
+    assert!(r.advance(Duration::from_secs(2)).is_empty());
+    let out = r.advance(Duration::from_secs(1));
+    assert_eq!(out.len(), 1, "an RA when the option expires");
+    assert_eq!(maps(&out[0].1).len(), 1);
+    // Nothing more until the periodic RA.
+    assert_eq!(
+        r.map.next_deadline(),
+        Some(r.now - Duration::from_secs(3) + Duration::from_secs(100))
+    );
 }
 
 #[test]
