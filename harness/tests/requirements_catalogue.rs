@@ -136,6 +136,24 @@ fn the_catalogue_quotes_rfc_6275_verbatim_from_its_excerpts() {
     );
     // The file names where its text comes from.
     assert!(rfc6275_excerpts().contains("https://www.rfc-editor.org/rfc/rfc6275.txt"));
+    // Summaries stand in only for text the repository does not hold:
+    // never for RFC 4140, which it holds whole.
+    let summarised: Vec<&str> = cat
+        .iter()
+        .filter(|r| r.summary && r.source == Source::Rfc4140)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(
+        summarised.is_empty(),
+        "RFC 4140 entries marked summary: {summarised:?}"
+    );
+    // A summary is checked for nothing verbatim, so the check must skip it
+    // and only it: an edited quote of a summary still passes, of a quote
+    // fails (the excerpts hold no RFC 6275 entry's text otherwise).
+    assert!(
+        cat.iter().any(|r| r.summary),
+        "the RFC 6275 summaries are there"
+    );
 }
 
 /// The catalogue's text with `from` replaced by `to` (which must occur).
