@@ -1481,6 +1481,17 @@ mod tests {
               \"...Each home agent MUST \" and then reads \"keep a Binding Cache....\""
             ]
         );
+        // The same words marked as a summary are not looked for: they do not
+        // claim to be the RFC's.
+        let last = entries.len() - 1;
+        entries[last] =
+            entries[last].replace("    level: MUST\n", "    level: MUST\n    summary: true\n");
+        let cat = catalogue(&entries.concat());
+        assert!(cat.get("RFC6275-10.1-KEEP-CACHE").unwrap().summary);
+        assert_eq!(
+            check_against_excerpts(&cat, Source::Rfc6275, excerpts),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
