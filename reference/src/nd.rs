@@ -7,9 +7,8 @@ use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
 use wire::ethernet::EthernetRepr;
-use wire::frame::{EthernetLayer, Frame, Ipv6Layer, Layer};
+use wire::frame::{Frame, Layer};
 use wire::icmpv6::{Icmpv6Message, Icmpv6Repr};
-use wire::ipv6::Ipv6Repr;
 use wire::nd::{LinkLayerAddrRepr, NdOption};
 use wire::MacAddr;
 
@@ -163,21 +162,6 @@ pub fn ethernet(src: MacAddr, dst: MacAddr, packet: &[u8]) -> Vec<u8> {
     out
 }
 
-fn eth_layer(src: MacAddr, dst: MacAddr) -> Layer {
-    Layer::Ethernet(EthernetLayer {
-        repr: EthernetRepr { dst, src },
-        ethertype: None,
-    })
-}
-
-fn ip_layer(src: Ipv6Addr, dst: Ipv6Addr, hop_limit: u8) -> Layer {
-    Layer::Ipv6(Ipv6Layer {
-        repr: Ipv6Repr::new(src, dst, hop_limit),
-        next_header: None,
-        payload_len: None,
-    })
-}
-
 /// An ICMPv6 message in a whole frame (hop limit 255 for ND).
 pub fn icmp_frame(
     src_mac: MacAddr,
@@ -188,8 +172,8 @@ pub fn icmp_frame(
     message: Icmpv6Message,
 ) -> Vec<u8> {
     Frame::new(vec![
-        eth_layer(src_mac, dst_mac),
-        ip_layer(src, dst, hop_limit),
+        Layer::ethernet(src_mac, dst_mac),
+        Layer::ipv6(src, dst, hop_limit),
         Layer::Icmpv6(Icmpv6Repr::new(message)),
     ])
     .emit()

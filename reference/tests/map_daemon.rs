@@ -20,10 +20,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use hmip6_ref::link::{FrameSink, PacketSocket};
-use wire::ethernet::EthernetRepr;
-use wire::frame::{Decoded, EthernetLayer, ExtLayer, Frame, Ipv6Layer, Layer};
+use wire::frame::{Decoded, ExtLayer, Frame, Layer};
 use wire::icmpv6::{Icmpv6Message, Icmpv6Repr};
-use wire::ipv6::Ipv6Repr;
 use wire::ipv6_options::{Ipv6Option, OptionsHeaderRepr};
 use wire::mobility::{BindingUpdateRepr, MhMessage, MobilityRepr};
 use wire::nd::{LinkLayerAddrRepr, NdOption};
@@ -172,25 +170,10 @@ fn readers(socks: &[Arc<PacketSocket>; 2], stop: Arc<AtomicBool>) -> Receiver<(u
     rx
 }
 
-fn eth(src: MacAddr, dst: MacAddr) -> Layer {
-    Layer::Ethernet(EthernetLayer {
-        repr: EthernetRepr { dst, src },
-        ethertype: None,
-    })
-}
-
-fn ip(src: Ipv6Addr, dst: Ipv6Addr, hop: u8) -> Layer {
-    Layer::Ipv6(Ipv6Layer {
-        repr: Ipv6Repr::new(src, dst, hop),
-        next_header: None,
-        payload_len: None,
-    })
-}
-
 fn bu(seq: u16) -> Vec<u8> {
     Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(LCOA, MAP, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(LCOA, MAP, 64),
         Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(vec![
             Ipv6Option::HomeAddress {
                 length: None,
@@ -207,8 +190,8 @@ fn bu(seq: u16) -> Vec<u8> {
 
 fn na(src_mac: MacAddr, dst_mac: MacAddr, target: Ipv6Addr, dst: Ipv6Addr) -> Vec<u8> {
     Frame::new(vec![
-        eth(src_mac, dst_mac),
-        ip(target, dst, 255),
+        Layer::ethernet(src_mac, dst_mac),
+        Layer::ipv6(target, dst, 255),
         Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::NeighborAdvert {
             r_flag: false,
             s_flag: true,
@@ -396,8 +379,8 @@ fn map_daemon_on_veths() {
 
     // A packet for the RCoA is tunnelled to the LCoA.
     let to_rcoa = Frame::new(vec![
-        eth(ROUTER_MAC, MAP_CORE_MAC),
-        ip(CN, RCOA, 40),
+        Layer::ethernet(ROUTER_MAC, MAP_CORE_MAC),
+        Layer::ipv6(CN, RCOA, 40),
         Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::EchoRequest {
             ident: 9,
             seq: 1,

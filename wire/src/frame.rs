@@ -23,6 +23,7 @@ use std::net::Ipv6Addr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::addr::MacAddr;
 use crate::checksum::PseudoHeader;
 use crate::ethernet::{self, EthernetRepr};
 use crate::finding::{Diag, Finding};
@@ -114,6 +115,24 @@ pub enum Layer {
 }
 
 impl Layer {
+    /// An Ethernet II header from `src` to `dst`, EtherType computed.
+    pub fn ethernet(src: MacAddr, dst: MacAddr) -> Layer {
+        Layer::Ethernet(EthernetLayer {
+            repr: EthernetRepr { dst, src },
+            ethertype: None,
+        })
+    }
+
+    /// An IPv6 header from `src` to `dst` with `hop_limit`, traffic class
+    /// and flow label 0, Next Header and Payload Length computed.
+    pub fn ipv6(src: Ipv6Addr, dst: Ipv6Addr, hop_limit: u8) -> Layer {
+        Layer::Ipv6(Ipv6Layer {
+            repr: Ipv6Repr::new(src, dst, hop_limit),
+            next_header: None,
+            payload_len: None,
+        })
+    }
+
     /// The layer's name as it appears in dumps and JSON.
     pub fn name(&self) -> &'static str {
         match self {

@@ -8,7 +8,7 @@
 
 use std::net::Ipv6Addr;
 
-use crate::frame::{EthernetLayer, ExtLayer, Frame, Ipv6Layer, Layer, Octets};
+use crate::frame::{ExtLayer, Frame, Ipv6Layer, Layer, Octets};
 use crate::icmpv6::{Icmpv6Message, Icmpv6Repr};
 use crate::ipsec::{AhRepr, EspRepr};
 use crate::ipv6::Ipv6Repr;
@@ -20,7 +20,7 @@ use crate::nd::{
     PrefixInfoRepr,
 };
 use crate::routing::{RoutingData, RoutingRepr};
-use crate::{ethernet::EthernetRepr, fragment::FragmentRepr, MacAddr};
+use crate::{fragment::FragmentRepr, MacAddr};
 
 /// One crafted frame.
 #[derive(Debug, Clone)]
@@ -53,21 +53,6 @@ pub mod addr {
     pub const PREFIX: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0);
 }
 use addr::*;
-
-fn eth(src: MacAddr, dst: MacAddr) -> Layer {
-    Layer::Ethernet(EthernetLayer {
-        repr: EthernetRepr { dst, src },
-        ethertype: None,
-    })
-}
-
-fn ip(src: Ipv6Addr, dst: Ipv6Addr, hop_limit: u8) -> Layer {
-    Layer::Ipv6(Ipv6Layer {
-        repr: Ipv6Repr::new(src, dst, hop_limit),
-        next_header: None,
-        payload_len: None,
-    })
-}
 
 fn icmp(message: Icmpv6Message) -> Layer {
     Layer::Icmpv6(Icmpv6Repr::new(message))
@@ -128,8 +113,8 @@ fn ra_message(options: Vec<NdOption>) -> Icmpv6Message {
 /// An AR's Router Advertisement to all nodes.
 fn ra(options: Vec<NdOption>) -> Frame {
     Frame::new(vec![
-        eth(AR_MAC, MacAddr::ipv6_multicast(&ALL_NODES)),
-        ip(AR_LL, ALL_NODES, 255),
+        Layer::ethernet(AR_MAC, MacAddr::ipv6_multicast(&ALL_NODES)),
+        Layer::ipv6(AR_LL, ALL_NODES, 255),
         icmp(ra_message(options)),
     ])
 }
@@ -162,8 +147,8 @@ fn ba(status: u8, seq: u16, lifetime: u16) -> BindingAckRepr {
 /// The MN's local BU to the MAP (RFC 4140 4.1, 6.1): source LCoA, HAO RCoA.
 fn local_bu(b: BindingUpdateRepr, options: Vec<MobilityOption>) -> Frame {
     Frame::new(vec![
-        eth(MN_MAC, AR_MAC),
-        ip(LCOA, MAP, 64),
+        Layer::ethernet(MN_MAC, AR_MAC),
+        Layer::ipv6(LCOA, MAP, 64),
         hao(RCOA),
         mh(MhMessage::BindingUpdate(b), options),
     ])
@@ -172,8 +157,8 @@ fn local_bu(b: BindingUpdateRepr, options: Vec<MobilityOption>) -> Frame {
 /// The MAP's BA to the LCoA with a type 2 routing header holding the RCoA.
 fn map_ba(b: BindingAckRepr, options: Vec<MobilityOption>) -> Frame {
     Frame::new(vec![
-        eth(MAP_MAC, MN_MAC),
-        ip(MAP, LCOA, 64),
+        Layer::ethernet(MAP_MAC, MN_MAC),
+        Layer::ipv6(MAP, LCOA, 64),
         rh2(RCOA),
         mh(MhMessage::BindingAck(b), options),
     ])
@@ -247,8 +232,8 @@ pub fn all() -> Vec<Sample> {
         let mut pi = PrefixInfoRepr::new(MAP, 64, false, true, 7200, 3600);
         pi.r_flag = true;
         Frame::new(vec![
-            eth(AR_MAC, MacAddr::ipv6_multicast(&ALL_NODES)),
-            ip(AR_LL, ALL_NODES, 255),
+            Layer::ethernet(AR_MAC, MacAddr::ipv6_multicast(&ALL_NODES)),
+            Layer::ipv6(AR_LL, ALL_NODES, 255),
             icmp(Icmpv6Message::RouterAdvert {
                 cur_hop_limit: 255,
                 m_flag: true,
@@ -279,8 +264,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "rs",
         Frame::new(vec![
-            eth(MN_MAC, MacAddr::ipv6_multicast(&ALL_ROUTERS)),
-            ip(MN_LL, ALL_ROUTERS, 255),
+            Layer::ethernet(MN_MAC, MacAddr::ipv6_multicast(&ALL_ROUTERS)),
+            Layer::ipv6(MN_LL, ALL_ROUTERS, 255),
             icmp(Icmpv6Message::RouterSolicit {
                 reserved: 0,
                 options: vec![slla(MN_MAC)],
@@ -291,8 +276,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "ns",
         Frame::new(vec![
-            eth(AR_MAC, MacAddr::ipv6_multicast(&sn)),
-            ip(AR_LL, sn, 255),
+            Layer::ethernet(AR_MAC, MacAddr::ipv6_multicast(&sn)),
+            Layer::ipv6(AR_LL, sn, 255),
             icmp(Icmpv6Message::NeighborSolicit {
                 reserved: 0,
                 target: LCOA,
@@ -303,8 +288,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "ns-dad",
         Frame::new(vec![
-            eth(MN_MAC, MacAddr::ipv6_multicast(&sn)),
-            ip(Ipv6Addr::UNSPECIFIED, sn, 255),
+            Layer::ethernet(MN_MAC, MacAddr::ipv6_multicast(&sn)),
+            Layer::ipv6(Ipv6Addr::UNSPECIFIED, sn, 255),
             icmp(Icmpv6Message::NeighborSolicit {
                 reserved: 0,
                 target: LCOA,
@@ -315,8 +300,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "na",
         Frame::new(vec![
-            eth(MN_MAC, AR_MAC),
-            ip(LCOA, AR_LL, 255),
+            Layer::ethernet(MN_MAC, AR_MAC),
+            Layer::ipv6(LCOA, AR_LL, 255),
             icmp(Icmpv6Message::NeighborAdvert {
                 r_flag: false,
                 s_flag: true,
@@ -333,8 +318,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "na-proxy-router",
         Frame::new(vec![
-            eth(MAP_MAC, MacAddr::ipv6_multicast(&ALL_NODES)),
-            ip(MAP, ALL_NODES, 255),
+            Layer::ethernet(MAP_MAC, MacAddr::ipv6_multicast(&ALL_NODES)),
+            Layer::ipv6(MAP, ALL_NODES, 255),
             icmp(Icmpv6Message::NeighborAdvert {
                 r_flag: true,
                 s_flag: false,
@@ -351,16 +336,16 @@ pub fn all() -> Vec<Sample> {
     ok(
         "echo-request",
         Frame::new(vec![
-            eth(AR_MAC, MN_MAC),
-            ip(CN, LCOA, 60),
+            Layer::ethernet(AR_MAC, MN_MAC),
+            Layer::ipv6(CN, LCOA, 60),
             icmp(echo(7, 1)),
         ]),
     );
     ok(
         "echo-reply",
         Frame::new(vec![
-            eth(MN_MAC, AR_MAC),
-            ip(LCOA, CN, 64),
+            Layer::ethernet(MN_MAC, AR_MAC),
+            Layer::ipv6(LCOA, CN, 64),
             icmp(Icmpv6Message::EchoReply {
                 ident: 7,
                 seq: 1,
@@ -372,8 +357,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "param-problem",
         Frame::new(vec![
-            eth(MAP_MAC, MN_MAC),
-            ip(MAP, LCOA, 64),
+            Layer::ethernet(MAP_MAC, MN_MAC),
+            Layer::ipv6(MAP, LCOA, 64),
             Layer::Icmpv6(Icmpv6Repr {
                 code: 2,
                 checksum: None,
@@ -387,8 +372,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "dst-unreachable",
         Frame::new(vec![
-            eth(MAP_MAC, MN_MAC),
-            ip(MAP, LCOA, 64),
+            Layer::ethernet(MAP_MAC, MN_MAC),
+            Layer::ipv6(MAP, LCOA, 64),
             Layer::Icmpv6(Icmpv6Repr {
                 code: 3,
                 checksum: None,
@@ -402,8 +387,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "packet-too-big",
         Frame::new(vec![
-            eth(MAP_MAC, MN_MAC),
-            ip(MAP, LCOA, 64),
+            Layer::ethernet(MAP_MAC, MN_MAC),
+            Layer::ipv6(MAP, LCOA, 64),
             icmp(Icmpv6Message::PacketTooBig {
                 mtu: 1280,
                 invoking,
@@ -413,8 +398,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "icmpv6-unknown-type",
         Frame::new(vec![
-            eth(AR_MAC, MN_MAC),
-            ip(AR_LL, MN_LL, 64),
+            Layer::ethernet(AR_MAC, MN_MAC),
+            Layer::ipv6(AR_LL, MN_LL, 64),
             icmp(Icmpv6Message::Unknown {
                 icmp_type: 200,
                 data: vec![0xde, 0xad, 0xbe, 0xef],
@@ -430,8 +415,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "na-defend-rcoa",
         Frame::new(vec![
-            eth(MAP_MAC, MacAddr::ipv6_multicast(&ALL_NODES)),
-            ip(RCOA, ALL_NODES, 255),
+            Layer::ethernet(MAP_MAC, MacAddr::ipv6_multicast(&ALL_NODES)),
+            Layer::ipv6(RCOA, ALL_NODES, 255),
             icmp(Icmpv6Message::NeighborAdvert {
                 r_flag: false,
                 s_flag: false,
@@ -486,8 +471,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "bu-route-optimisation",
         Frame::new(vec![
-            eth(MN_MAC, AR_MAC),
-            ip(RCOA, CN, 64),
+            Layer::ethernet(MN_MAC, AR_MAC),
+            Layer::ipv6(RCOA, CN, 64),
             hao(HOA),
             mh(
                 MhMessage::BindingUpdate(BindingUpdateRepr {
@@ -533,8 +518,8 @@ pub fn all() -> Vec<Sample> {
         ok(
             name,
             Frame::new(vec![
-                eth(MAP_MAC, MN_MAC),
-                ip(MAP, LCOA, 64),
+                Layer::ethernet(MAP_MAC, MN_MAC),
+                Layer::ipv6(MAP, LCOA, 64),
                 mh(
                     MhMessage::BindingError {
                         status,
@@ -549,18 +534,18 @@ pub fn all() -> Vec<Sample> {
     ok(
         "brr",
         Frame::new(vec![
-            eth(MAP_MAC, MN_MAC),
-            ip(MAP, LCOA, 64),
+            Layer::ethernet(MAP_MAC, MN_MAC),
+            Layer::ipv6(MAP, LCOA, 64),
             mh(MhMessage::BindingRefreshRequest { reserved: 0 }, vec![]),
         ]),
     );
     ok(
         "hoti-double-tunnel",
         Frame::new(vec![
-            eth(MN_MAC, AR_MAC),
-            ip(LCOA, MAP, 64),
-            ip(RCOA, HA, 64),
-            ip(HOA, CN, 64),
+            Layer::ethernet(MN_MAC, AR_MAC),
+            Layer::ipv6(LCOA, MAP, 64),
+            Layer::ipv6(RCOA, HA, 64),
+            Layer::ipv6(HOA, CN, 64),
             mh(
                 MhMessage::HomeTestInit {
                     reserved: 0,
@@ -573,8 +558,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "coti",
         Frame::new(vec![
-            eth(MN_MAC, AR_MAC),
-            ip(LCOA, CN, 64),
+            Layer::ethernet(MN_MAC, AR_MAC),
+            Layer::ipv6(LCOA, CN, 64),
             mh(
                 MhMessage::CareofTestInit {
                     reserved: 0,
@@ -587,8 +572,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "hot",
         Frame::new(vec![
-            eth(AR_MAC, MN_MAC),
-            ip(CN, HOA, 64),
+            Layer::ethernet(AR_MAC, MN_MAC),
+            Layer::ipv6(CN, HOA, 64),
             mh(
                 MhMessage::HomeTest {
                     nonce_index: 7,
@@ -602,8 +587,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "cot",
         Frame::new(vec![
-            eth(AR_MAC, MN_MAC),
-            ip(CN, LCOA, 64),
+            Layer::ethernet(AR_MAC, MN_MAC),
+            Layer::ipv6(CN, LCOA, 64),
             mh(
                 MhMessage::CareofTest {
                     nonce_index: 8,
@@ -617,8 +602,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "mh-unknown-type",
         Frame::new(vec![
-            eth(MN_MAC, AR_MAC),
-            ip(LCOA, MAP, 64),
+            Layer::ethernet(MN_MAC, AR_MAC),
+            Layer::ipv6(LCOA, MAP, 64),
             mh(
                 MhMessage::Unknown {
                     mh_type: 42,
@@ -631,9 +616,9 @@ pub fn all() -> Vec<Sample> {
     ok(
         "bu-home-via-map",
         Frame::new(vec![
-            eth(MN_MAC, AR_MAC),
-            ip(LCOA, MAP, 64),
-            ip(RCOA, HA, 64),
+            Layer::ethernet(MN_MAC, AR_MAC),
+            Layer::ipv6(LCOA, MAP, 64),
+            Layer::ipv6(RCOA, HA, 64),
             hao(HOA),
             mh(
                 MhMessage::BindingUpdate(BindingUpdateRepr {
@@ -648,9 +633,9 @@ pub fn all() -> Vec<Sample> {
     ok(
         "ba-home-via-map",
         Frame::new(vec![
-            eth(MAP_MAC, MN_MAC),
-            ip(MAP, LCOA, 63),
-            ip(HA, RCOA, 64),
+            Layer::ethernet(MAP_MAC, MN_MAC),
+            Layer::ipv6(MAP, LCOA, 63),
+            Layer::ipv6(HA, RCOA, 64),
             rh2(HOA),
             mh(MhMessage::BindingAck(ba(0, 7, 10)), vec![]),
         ]),
@@ -660,18 +645,18 @@ pub fn all() -> Vec<Sample> {
     ok(
         "tunnel-map-to-lcoa",
         Frame::new(vec![
-            eth(MAP_MAC, MN_MAC),
-            ip(MAP, LCOA, 64),
-            ip(CN, RCOA, 63),
+            Layer::ethernet(MAP_MAC, MN_MAC),
+            Layer::ipv6(MAP, LCOA, 64),
+            Layer::ipv6(CN, RCOA, 63),
             icmp(echo(1, 2)),
         ]),
     );
     ok(
         "tunnel-reverse",
         Frame::new(vec![
-            eth(MN_MAC, AR_MAC),
-            ip(LCOA, MAP, 64),
-            ip(RCOA, CN, 64),
+            Layer::ethernet(MN_MAC, AR_MAC),
+            Layer::ipv6(LCOA, MAP, 64),
+            Layer::ipv6(RCOA, CN, 64),
             icmp(Icmpv6Message::EchoReply {
                 ident: 1,
                 seq: 2,
@@ -682,8 +667,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "hop-by-hop",
         Frame::new(vec![
-            eth(AR_MAC, MacAddr::ipv6_multicast(&ALL_NODES)),
-            ip(AR_LL, ALL_NODES, 1),
+            Layer::ethernet(AR_MAC, MacAddr::ipv6_multicast(&ALL_NODES)),
+            Layer::ipv6(AR_LL, ALL_NODES, 1),
             Layer::HopByHop(ExtLayer::new(OptionsHeaderRepr {
                 hdr_ext_len: None,
                 options: vec![
@@ -703,8 +688,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "fragment-first",
         Frame::new(vec![
-            eth(AR_MAC, MN_MAC),
-            ip(CN, LCOA, 64),
+            Layer::ethernet(AR_MAC, MN_MAC),
+            Layer::ipv6(CN, LCOA, 64),
             Layer::Fragment(ExtLayer {
                 repr: FragmentRepr {
                     reserved: 0,
@@ -723,8 +708,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "fragment-atomic",
         Frame::new(vec![
-            eth(AR_MAC, MN_MAC),
-            ip(CN, LCOA, 64),
+            Layer::ethernet(AR_MAC, MN_MAC),
+            Layer::ipv6(CN, LCOA, 64),
             Layer::Fragment(ExtLayer::new(FragmentRepr {
                 reserved: 0,
                 offset: 0,
@@ -738,8 +723,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "bu-ah",
         Frame::new(vec![
-            eth(MN_MAC, AR_MAC),
-            ip(LCOA, MAP, 64),
+            Layer::ethernet(MN_MAC, AR_MAC),
+            Layer::ipv6(LCOA, MAP, 64),
             hao(RCOA),
             Layer::Ah(ExtLayer::new(AhRepr {
                 payload_len: None,
@@ -754,8 +739,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "bu-esp",
         Frame::new(vec![
-            eth(MN_MAC, AR_MAC),
-            ip(LCOA, MAP, 64),
+            Layer::ethernet(MN_MAC, AR_MAC),
+            Layer::ipv6(LCOA, MAP, 64),
             hao(RCOA),
             Layer::Esp(EspRepr {
                 spi: 0x200,
@@ -767,8 +752,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "ba-esp",
         Frame::new(vec![
-            eth(MAP_MAC, MN_MAC),
-            ip(MAP, LCOA, 64),
+            Layer::ethernet(MAP_MAC, MN_MAC),
+            Layer::ipv6(MAP, LCOA, 64),
             rh2(RCOA),
             Layer::Esp(EspRepr {
                 spi: 0x201,
@@ -780,8 +765,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "routing-other-type",
         Frame::new(vec![
-            eth(AR_MAC, MN_MAC),
-            ip(CN, LCOA, 64),
+            Layer::ethernet(AR_MAC, MN_MAC),
+            Layer::ipv6(CN, LCOA, 64),
             Layer::Routing(ExtLayer::new(RoutingRepr {
                 hdr_ext_len: None,
                 segments_left: 0,
@@ -796,7 +781,7 @@ pub fn all() -> Vec<Sample> {
     ok(
         "udp-payload",
         Frame::new(vec![
-            eth(AR_MAC, MN_MAC),
+            Layer::ethernet(AR_MAC, MN_MAC),
             Layer::Ipv6(Ipv6Layer {
                 repr: Ipv6Repr::new(CN, LCOA, 64),
                 next_header: Some(17),
@@ -810,8 +795,8 @@ pub fn all() -> Vec<Sample> {
     ok(
         "no-next-header-padded",
         Frame::new(vec![
-            eth(AR_MAC, MN_MAC),
-            ip(CN, LCOA, 64),
+            Layer::ethernet(AR_MAC, MN_MAC),
+            Layer::ipv6(CN, LCOA, 64),
             Layer::Trailer(Octets { data: vec![0; 6] }),
         ]),
     );

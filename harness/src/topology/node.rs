@@ -1941,8 +1941,8 @@ mod tests {
         let ar = ar();
         let sn = solicited_node(&ar.link_local());
         let ns = Frame::new(vec![
-            eth(MN_MAC, MacAddr::ipv6_multicast(&sn)),
-            ip(MN_LL, sn, 255),
+            Layer::ethernet(MN_MAC, MacAddr::ipv6_multicast(&sn)),
+            Layer::ipv6(MN_LL, sn, 255),
             Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::NeighborSolicit {
                 reserved: 0,
                 target: ar.link_local(),
@@ -1965,8 +1965,8 @@ mod tests {
         ));
         // The same NS sent unicast to the target address is answered too.
         let mut uni = ns.clone();
-        uni.layers[0] = eth(MN_MAC, AR_MAC);
-        uni.layers[1] = ip(MN_LL, ar.link_local(), 255);
+        uni.layers[0] = Layer::ethernet(MN_MAC, AR_MAC);
+        uni.layers[1] = Layer::ipv6(MN_LL, ar.link_local(), 255);
         assert_eq!(ar.react(&wire_form(&uni)).len(), 1);
     }
 
@@ -1994,7 +1994,7 @@ mod tests {
         assert!(mn.react(&wire_form_lenient(&f)).is_empty());
         // Addressed to another node's MAC.
         let mut f = sample("ns");
-        f.layers[0] = eth(AR_MAC, MAP_MAC);
+        f.layers[0] = Layer::ethernet(AR_MAC, MAP_MAC);
         assert!(mn.react(&f).is_empty());
     }
 
@@ -2038,8 +2038,8 @@ mod tests {
     fn echo_request_to_behind_address_gets_reply_with_same_ident_seq_data() {
         let ar = ar();
         let req = Frame::new(vec![
-            eth(MN_MAC, AR_MAC),
-            ip(LCOA, CN, 64),
+            Layer::ethernet(MN_MAC, AR_MAC),
+            Layer::ipv6(LCOA, CN, 64),
             Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::EchoRequest {
                 ident: 0x4242,
                 seq: 3,
@@ -2060,7 +2060,7 @@ mod tests {
         );
         // Not behind it, or echo turned off: nothing.
         let mut other = req.clone();
-        other.layers[1] = ip(LCOA, HA, 64);
+        other.layers[1] = Layer::ipv6(LCOA, HA, 64);
         assert!(ar.react(&wire_form(&other)).is_empty());
         let mut off = ar.spec().clone();
         off.reflexes.answer_echo = false;
@@ -2094,8 +2094,8 @@ mod tests {
         );
         // An RS from :: is answered to all nodes.
         let rs = Frame::new(vec![
-            eth(MN_MAC, MacAddr::ipv6_multicast(&ALL_ROUTERS)),
-            ip(Ipv6Addr::UNSPECIFIED, ALL_ROUTERS, 255),
+            Layer::ethernet(MN_MAC, MacAddr::ipv6_multicast(&ALL_ROUTERS)),
+            Layer::ipv6(Ipv6Addr::UNSPECIFIED, ALL_ROUTERS, 255),
             Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::RouterSolicit {
                 reserved: 0,
                 options: vec![],
@@ -2289,8 +2289,8 @@ mod tests {
         seq: u16,
     ) -> Vec<u8> {
         Frame::new(vec![
-            eth(macs.0, macs.1),
-            ip(src, dst, hop),
+            Layer::ethernet(macs.0, macs.1),
+            Layer::ipv6(src, dst, hop),
             Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::EchoRequest {
                 ident: 7,
                 seq,
@@ -2308,8 +2308,8 @@ mod tests {
         tlla: MacAddr,
     ) -> Vec<u8> {
         Frame::new(vec![
-            eth(macs.0, macs.1),
-            ip(src, dst, 255),
+            Layer::ethernet(macs.0, macs.1),
+            Layer::ipv6(src, dst, 255),
             Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::NeighborAdvert {
                 r_flag: false,
                 s_flag: true,
@@ -2425,8 +2425,8 @@ mod tests {
         let core = r.interface("core").unwrap().clone();
         let sn = solicited_node(&R_CORE_ADDR);
         let ns = Frame::new(vec![
-            eth(CN_MAC, MacAddr::ipv6_multicast(&sn)),
-            ip(CN5, sn, 255),
+            Layer::ethernet(CN_MAC, MacAddr::ipv6_multicast(&sn)),
+            Layer::ipv6(CN5, sn, 255),
             Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::NeighborSolicit {
                 reserved: 0,
                 target: R_CORE_ADDR,
@@ -2560,8 +2560,8 @@ mod tests {
         assert_eq!(out[0].bytes[21], 1);
         // No error about an error.
         let err = Frame::new(vec![
-            eth(H_MAC, R_ACCESS),
-            ip(H, CN5, 1),
+            Layer::ethernet(H_MAC, R_ACCESS),
+            Layer::ipv6(H, CN5, 1),
             Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::DstUnreachable {
                 unused: 0,
                 invoking: vec![0x60; 48],
@@ -2570,8 +2570,8 @@ mod tests {
         assert!(r.handle(&mut state, 0, &err.emit()).is_empty());
         // A big packet's error is cut to fit in 1280 octets.
         let big = Frame::new(vec![
-            eth(H_MAC, R_ACCESS),
-            ip(H, CN5, 1),
+            Layer::ethernet(H_MAC, R_ACCESS),
+            Layer::ipv6(H, CN5, 1),
             Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::EchoRequest {
                 ident: 1,
                 seq: 1,
@@ -2634,7 +2634,7 @@ mod tests {
         assert_eq!(state.dropped(), 6);
         // Ethernet padding is not forwarded.
         let short = Frame::new(vec![
-            eth(H_MAC, R_ACCESS),
+            Layer::ethernet(H_MAC, R_ACCESS),
             Layer::Ipv6(Ipv6Layer {
                 repr: Ipv6Repr::new(H, CN5, 64),
                 next_header: Some(59),
@@ -2724,20 +2724,5 @@ mod tests {
             state.learn(1, a, CN_MAC);
         }
         assert_eq!(state.neighbours(), NEIGHBOUR_CACHE_SIZE);
-    }
-
-    fn eth(src: MacAddr, dst: MacAddr) -> Layer {
-        Layer::Ethernet(EthernetLayer {
-            repr: EthernetRepr { dst, src },
-            ethertype: None,
-        })
-    }
-
-    fn ip(src: Ipv6Addr, dst: Ipv6Addr, hop_limit: u8) -> Layer {
-        Layer::Ipv6(Ipv6Layer {
-            repr: Ipv6Repr::new(src, dst, hop_limit),
-            next_header: None,
-            payload_len: None,
-        })
     }
 }

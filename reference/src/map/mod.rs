@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use wire::checksum::PseudoHeader;
 use wire::esp_auth;
 use wire::finding::Finding;
-use wire::frame::{Decoded, ExtLayer, Frame, Ipv6Layer, Layer};
+use wire::frame::{Decoded, ExtLayer, Frame, Layer};
 use wire::icmpv6::{Icmpv6Message, Icmpv6Repr};
 use wire::ipsec::EspRepr;
 use wire::ipv6::{self, Ipv6Repr};
@@ -908,7 +908,7 @@ impl Map {
         } else {
             Layer::Icmpv6(reply)
         };
-        let pkt = Frame::new(vec![ip_layer(src, dst, 64), body]).emit();
+        let pkt = Frame::new(vec![Layer::ipv6(src, dst, 64), body]).emit();
         self.event("echo_reply", &[("to", s(dst)), ("protected", v(protected))]);
         self.send_ip(now, pkt, Some(link));
     }
@@ -1338,7 +1338,7 @@ impl Map {
             pointer,
             invoking: quoted.to_vec(),
         });
-        let pkt = Frame::new(vec![ip_layer(from, to, 64), Layer::Icmpv6(error)]).emit();
+        let pkt = Frame::new(vec![Layer::ipv6(from, to, 64), Layer::Icmpv6(error)]).emit();
         self.event(
             "param_problem_sent",
             &[
@@ -1394,7 +1394,7 @@ impl Map {
             }),
             Vec::new(),
         );
-        let mut layers = vec![ip_layer(src, coa, 64)];
+        let mut layers = vec![Layer::ipv6(src, coa, 64)];
         if use_rh2 {
             layers.push(Layer::Routing(ExtLayer::new(RoutingRepr::type2(rh2_addr))));
         }
@@ -1624,14 +1624,6 @@ impl Map {
             ),
         }
     }
-}
-
-fn ip_layer(src: Ipv6Addr, dst: Ipv6Addr, hop_limit: u8) -> Layer {
-    Layer::Ipv6(Ipv6Layer {
-        repr: Ipv6Repr::new(src, dst, hop_limit),
-        next_header: None,
-        payload_len: None,
-    })
 }
 
 #[cfg(test)]

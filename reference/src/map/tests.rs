@@ -4,8 +4,7 @@ use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use wire::ethernet::EthernetRepr;
-use wire::frame::{Decoded, EthernetLayer, ExtLayer, Frame, Ipv6Layer, Layer};
+use wire::frame::{Decoded, ExtLayer, Frame, Layer};
 use wire::icmpv6::{Icmpv6Message, Icmpv6Repr};
 use wire::ipv6::Ipv6Repr;
 use wire::ipv6_options::{Ipv6Option, OptionsHeaderRepr};
@@ -38,21 +37,6 @@ fn cfg() -> MapConfig {
     c
 }
 
-fn eth(src: MacAddr, dst: MacAddr) -> Layer {
-    Layer::Ethernet(EthernetLayer {
-        repr: EthernetRepr { dst, src },
-        ethertype: None,
-    })
-}
-
-fn ip(src: Ipv6Addr, dst: Ipv6Addr, hop: u8) -> Layer {
-    Layer::Ipv6(Ipv6Layer {
-        repr: Ipv6Repr::new(src, dst, hop),
-        next_header: None,
-        payload_len: None,
-    })
-}
-
 fn hao(a: Ipv6Addr) -> Layer {
     Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(vec![
         Ipv6Option::HomeAddress {
@@ -77,8 +61,8 @@ fn bu_from(
     options: Vec<MobilityOption>,
 ) -> Vec<u8> {
     Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(src, MAP, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(src, MAP, 64),
         hao(rcoa),
         bu_layer(b, options),
     ])
@@ -270,8 +254,8 @@ fn rejections_carry_their_status() {
     assert!(r.feed(ACCESS, &bu_from(LCOA, RCOA, b, vec![])).is_empty());
     // No HAO: 132.
     let no_hao = Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(LCOA, MAP, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(LCOA, MAP, 64),
         bu_layer(BindingUpdateRepr::local(1, 15), vec![]),
     ])
     .emit();
@@ -336,8 +320,8 @@ fn proxy_nd_and_tunnels() {
     assert_eq!(na_target(&out[0].1).map(|n| (n.0, n.2)), Some((RCOA, true)));
     // A packet for the RCoA is tunnelled to the LCoA, hop limit - 1.
     let pkt = Frame::new(vec![
-        eth(ROUTER_MAC, MAP_CORE_MAC),
-        ip(CN, RCOA, 30),
+        Layer::ethernet(ROUTER_MAC, MAP_CORE_MAC),
+        Layer::ipv6(CN, RCOA, 30),
         echo(CN, RCOA),
     ])
     .emit();
@@ -349,9 +333,9 @@ fn proxy_nd_and_tunnels() {
     assert_eq!((ips[1].src, ips[1].dst, ips[1].hop_limit), (CN, RCOA, 29));
     // Reverse tunnel from the LCoA: decapsulated and routed to the CN.
     let rev = Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(LCOA, MAP, 64),
-        ip(RCOA, CN, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(LCOA, MAP, 64),
+        Layer::ipv6(RCOA, CN, 64),
         echo(RCOA, CN),
     ])
     .emit();
@@ -363,9 +347,9 @@ fn proxy_nd_and_tunnels() {
     assert_eq!((ips[0].src, ips[0].dst, ips[0].hop_limit), (RCOA, CN, 63));
     // From a source that is not the bound CoA: dropped.
     let spoof = Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x99), MAP, 64),
-        ip(RCOA, CN, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x99), MAP, 64),
+        Layer::ipv6(RCOA, CN, 64),
         echo(RCOA, CN),
     ])
     .emit();
@@ -387,8 +371,8 @@ fn address_resolution_and_echo() {
     // Echo to the MAP from an unknown neighbour: NS first, reply after NA.
     let who = Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x77);
     let req = Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(who, MAP, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(who, MAP, 64),
         echo(who, MAP),
     ])
     .emit();
@@ -415,8 +399,8 @@ fn address_resolution_and_echo() {
     // Unanswered resolution gives up after 3 NSs.
     let nobody = Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x78);
     let req = Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(nobody, MAP, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(nobody, MAP, 64),
         echo(nobody, MAP),
     ])
     .emit();
@@ -497,8 +481,8 @@ fn ba_faults() {
 #[test]
 fn tunnel_faults() {
     let pkt = Frame::new(vec![
-        eth(ROUTER_MAC, MAP_CORE_MAC),
-        ip(CN, RCOA, 30),
+        Layer::ethernet(ROUTER_MAC, MAP_CORE_MAC),
+        Layer::ipv6(CN, RCOA, 30),
         echo(CN, RCOA),
     ])
     .emit();
@@ -523,9 +507,9 @@ fn tunnel_faults() {
     r.advance(Duration::from_millis(200));
     assert!(r.feed(CORE, &pkt).is_empty());
     let rev = Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(LCOA, MAP, 64),
-        ip(RCOA, CN, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(LCOA, MAP, 64),
+        Layer::ipv6(RCOA, CN, 64),
         echo(RCOA, CN),
     ])
     .emit();
@@ -577,8 +561,8 @@ fn protected_mh(mn: &mut Sad, mh: MobilityRepr) -> Vec<u8> {
     });
     let sealed = mn.seal_outbound(135, &bytes).unwrap();
     Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(LCOA, MAP, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(LCOA, MAP, 64),
         hao(RCOA),
         Layer::Esp(wire::ipsec::EspRepr {
             spi: 0x1000,
@@ -644,8 +628,8 @@ fn short_bu_with(src: Ipv6Addr, mut dest_opts: Vec<Ipv6Option>) -> Vec<u8> {
         address: RCOA,
     });
     Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(src, MAP, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(src, MAP, 64),
         Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(dest_opts))),
         Layer::Mobility(mh),
     ])
@@ -709,7 +693,7 @@ fn short_header_len_gets_a_parameter_problem() {
 
     // Never about an ICMPv6 error (the guard of the sending function).
     let error = Frame::new(vec![
-        ip(LCOA, MAP, 64),
+        Layer::ipv6(LCOA, MAP, 64),
         Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::ParamProblem {
             pointer: 0,
             invoking: vec![0; 40],
@@ -858,8 +842,8 @@ fn probe_protection() {
         ..Default::default()
     };
     let req = Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(LCOA, MAP, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(LCOA, MAP, 64),
         echo(LCOA, MAP),
     ])
     .emit();
@@ -882,8 +866,8 @@ fn probe_protection() {
     });
     let sealed = mn.seal_outbound(58, &icmp).unwrap();
     let f = Frame::new(vec![
-        eth(MN_MAC, MAP_ACCESS_MAC),
-        ip(LCOA, MAP, 64),
+        Layer::ethernet(MN_MAC, MAP_ACCESS_MAC),
+        Layer::ipv6(LCOA, MAP, 64),
         Layer::Esp(wire::ipsec::EspRepr {
             spi: 0x1000,
             seq: 1,
@@ -906,8 +890,8 @@ const OTHER_MAP: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xeeee, 0, 0, 0, 0, 1);
 /// An RA from `router_ll` with the MAP options `maps`.
 fn ra_with(link_mac: MacAddr, router_ll: Ipv6Addr, hop: u8, maps: Vec<MapOptionRepr>) -> Vec<u8> {
     Frame::new(vec![
-        eth(link_mac, MacAddr::ipv6_multicast(&crate::addr::ALL_NODES)),
-        ip(router_ll, crate::addr::ALL_NODES, hop),
+        Layer::ethernet(link_mac, MacAddr::ipv6_multicast(&crate::addr::ALL_NODES)),
+        Layer::ipv6(router_ll, crate::addr::ALL_NODES, hop),
         Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::RouterAdvert {
             cur_hop_limit: 64,
             m_flag: false,
@@ -937,8 +921,8 @@ fn ra_from(router_ll: Ipv6Addr, hop: u8) -> Vec<u8> {
 /// A Router Solicitation from the MN.
 fn rs() -> Vec<u8> {
     Frame::new(vec![
-        eth(MN_MAC, MacAddr::ipv6_multicast(&crate::addr::ALL_ROUTERS)),
-        ip("fe80::2".parse().unwrap(), crate::addr::ALL_ROUTERS, 255),
+        Layer::ethernet(MN_MAC, MacAddr::ipv6_multicast(&crate::addr::ALL_ROUTERS)),
+        Layer::ipv6("fe80::2".parse().unwrap(), crate::addr::ALL_ROUTERS, 255),
         Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::RouterSolicit {
             reserved: 0,
             options: vec![],
