@@ -6,8 +6,6 @@ use std::net::Ipv6Addr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use wire::MacAddr;
-
 /// All-nodes multicast (ff02::1).
 pub const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
 /// All-routers multicast (ff02::2).
@@ -132,35 +130,7 @@ impl<'de> serde::Deserialize<'de> for Dur {
     }
 }
 
-/// The EUI-64 link-local address of an interface with MAC `mac` (RFC 4291
-/// appendix A): fe80::, the MAC with ff:fe in the middle and the U/L bit
-/// flipped.
-pub fn link_local(mac: MacAddr) -> Ipv6Addr {
-    let m = mac.0;
-    Ipv6Addr::from([
-        0xfe,
-        0x80,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        m[0] ^ 0x02,
-        m[1],
-        m[2],
-        0xff,
-        0xfe,
-        m[3],
-        m[4],
-        m[5],
-    ])
-}
-
-/// Solicited-node multicast group of `a` (ff02::1:ffXX:XXXX).
-pub fn solicited_node(a: &Ipv6Addr) -> Ipv6Addr {
-    wire::ipv6::solicited_node(a)
-}
+pub use wire::ipv6::{link_local, solicited_node};
 
 /// Is `a` a solicited-node multicast group?
 pub fn is_solicited_node(a: &Ipv6Addr) -> bool {
@@ -207,7 +177,7 @@ mod tests {
 
     #[test]
     fn eui64_link_local() {
-        let mac: MacAddr = "02:00:00:00:00:03".parse().unwrap();
+        let mac: wire::MacAddr = "02:00:00:00:00:03".parse().unwrap();
         assert_eq!(
             link_local(mac),
             "fe80::ff:fe00:3".parse::<Ipv6Addr>().unwrap()

@@ -152,7 +152,7 @@ impl Layer {
     }
 
     /// The Next Header value that announces this layer, when it has one.
-    fn protocol(&self) -> Option<u8> {
+    pub fn protocol(&self) -> Option<u8> {
         Some(match self {
             Layer::Ipv6(_) => proto::IPV6_IN_IPV6,
             Layer::HopByHop(_) => proto::HOP_BY_HOP,

@@ -290,6 +290,38 @@ pub fn solicited_node(addr: &Ipv6Addr) -> Ipv6Addr {
     ])
 }
 
+/// `prefix`'s first 64 bits followed by the modified EUI-64 interface
+/// identifier of `mac` (RFC 4291 appendix A: ff:fe in the middle, the U/L
+/// bit flipped): what SLAAC forms with Linux's `addr_gen_mode=0`.
+pub fn eui64_address(prefix: Ipv6Addr, mac: crate::MacAddr) -> Ipv6Addr {
+    let p = prefix.octets();
+    let m = mac.0;
+    Ipv6Addr::from([
+        p[0],
+        p[1],
+        p[2],
+        p[3],
+        p[4],
+        p[5],
+        p[6],
+        p[7],
+        m[0] ^ 0x02,
+        m[1],
+        m[2],
+        0xff,
+        0xfe,
+        m[3],
+        m[4],
+        m[5],
+    ])
+}
+
+/// The EUI-64 link-local address of an interface with MAC `mac`
+/// (fe80::/64 + [`eui64_address`]).
+pub fn link_local(mac: crate::MacAddr) -> Ipv6Addr {
+    eui64_address(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), mac)
+}
+
 #[cfg(test)]
 pub(crate) mod strategy {
     use super::*;
@@ -419,6 +451,21 @@ mod tests {
         r.emit(&mut buf, 0, 0);
         assert_eq!(&buf[..4], &[0x6e, 0x0f, 0xff, 0xff]);
         r.emit(&mut [0u8; 3], 0, 0);
+    }
+
+    #[test]
+    fn link_local_is_eui64_of_the_mac() {
+        use crate::MacAddr;
+        let ll = link_local(MacAddr([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]));
+        assert_eq!(ll, "fe80::11:22ff:fe33:4455".parse::<Ipv6Addr>().unwrap());
+        let prefix = Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0);
+        let a = eui64_address(prefix, MacAddr([0x00, 0x11, 0x22, 0x33, 0x44, 0x55]));
+        assert_eq!(
+            a,
+            "2001:db8:1::211:22ff:fe33:4455"
+                .parse::<Ipv6Addr>()
+                .unwrap()
+        );
     }
 
     #[test]

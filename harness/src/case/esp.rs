@@ -135,20 +135,10 @@ pub struct SealSpec {
     pub next_header: Option<u8>,
 }
 
-/// The Next Header value announcing `l`.
+/// The Next Header value announcing `l` (No Next Header for a layer
+/// without one).
 pub fn protocol(l: &Layer) -> u8 {
-    match l {
-        Layer::Ipv6(_) => proto::IPV6_IN_IPV6,
-        Layer::HopByHop(_) => proto::HOP_BY_HOP,
-        Layer::DestinationOptions(_) => proto::DESTINATION_OPTIONS,
-        Layer::Routing(_) => proto::ROUTING,
-        Layer::Fragment(_) => proto::FRAGMENT,
-        Layer::Ah(_) => proto::AH,
-        Layer::Esp(_) => proto::ESP,
-        Layer::Icmpv6(_) => proto::ICMPV6,
-        Layer::Mobility(_) => proto::MOBILITY,
-        Layer::Ethernet(_) | Layer::Payload(_) | Layer::Trailer(_) => proto::NO_NEXT_HEADER,
-    }
+    l.protocol().unwrap_or(proto::NO_NEXT_HEADER)
 }
 
 /// Replaces `frame.layers[at]` (a placeholder) and every layer after it by

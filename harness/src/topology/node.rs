@@ -530,35 +530,7 @@ pub fn format_interval(d: Duration) -> String {
     }
 }
 
-/// The EUI-64 interface identifier of a MAC (RFC 4291 appendix A) after
-/// `prefix`'s first 64 bits: what SLAAC forms with `addr_gen_mode=0`.
-pub fn eui64_address(prefix: Ipv6Addr, mac: MacAddr) -> Ipv6Addr {
-    let p = prefix.octets();
-    let m = mac.0;
-    Ipv6Addr::from([
-        p[0],
-        p[1],
-        p[2],
-        p[3],
-        p[4],
-        p[5],
-        p[6],
-        p[7],
-        m[0] ^ 0x02,
-        m[1],
-        m[2],
-        0xff,
-        0xfe,
-        m[3],
-        m[4],
-        m[5],
-    ])
-}
-
-/// The link-local address of a MAC (fe80::/64 + EUI-64).
-pub fn link_local(mac: MacAddr) -> Ipv6Addr {
-    eui64_address(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), mac)
-}
+pub use wire::ipv6::{eui64_address, link_local};
 
 fn is_unicast(a: &Ipv6Addr) -> bool {
     !a.is_multicast() && !a.is_unspecified() && !a.is_loopback()
@@ -1898,19 +1870,6 @@ mod tests {
             i.repr.dst,
             i.repr.hop_limit,
         )
-    }
-
-    #[test]
-    fn link_local_is_eui64_of_the_mac() {
-        let ll = link_local(MacAddr([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]));
-        assert_eq!(ll, "fe80::11:22ff:fe33:4455".parse::<Ipv6Addr>().unwrap());
-        let a = eui64_address(PREFIX, MacAddr([0x00, 0x11, 0x22, 0x33, 0x44, 0x55]));
-        assert_eq!(
-            a,
-            "2001:db8:1::211:22ff:fe33:4455"
-                .parse::<Ipv6Addr>()
-                .unwrap()
-        );
     }
 
     #[test]
