@@ -492,9 +492,27 @@ impl CaseLint<'_> {
                 }
             }
         }
+        if let Some(w) = &e.when {
+            let wp = with(p, &[key("when")]);
+            if !binds {
+                self.at(
+                    &wp,
+                    false,
+                    "`when` belongs to expect: an expect_none judges every frame in its window",
+                );
+            } else if e.on_timeout.is_some() {
+                self.at(
+                    &wp,
+                    false,
+                    "`when` and `on_timeout` both say what a missing frame means; keep one",
+                );
+            }
+            self.refs(w, &wp, extra);
+            self.pattern_keys(w, &wp, "");
+        }
         let mut pat = serde_json::to_value(e).unwrap_or(Value::Null);
         if let Value::Object(m) = &mut pat {
-            for k in ["on", "within", "requirement", "on_timeout", "note"] {
+            for k in ["on", "within", "requirement", "on_timeout", "when", "note"] {
                 m.remove(k);
             }
             if m.is_empty() {

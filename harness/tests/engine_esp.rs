@@ -165,6 +165,15 @@ const BA_EXPECTED: &str = "
       mh: {binding_ack: {status: {below: 128}, seq: 100}}
 ";
 
+/// `when`: the BA is the frame judged; no BA at all is INCONCLUSIVE.
+const BA_JUDGED: &str = "
+  - expect:
+      on: access
+      within: 1s
+      when: {mh: {binding_ack: {seq: 100}}}
+      esp: {sa: map_to_mn, icv_ok: true}
+";
+
 const NO_BA: &str = "
   - expect_none:
       on: access
@@ -203,6 +212,16 @@ fn esp_suite(dir: &Path) -> Suite {
             "plain-bu-dropped",
             "An unprotected BU gets no BA",
             bu("      esp: none\n") + NO_BA,
+        ),
+        (
+            "when-judges-the-ba",
+            "The BA (the frame `when` names) is judged for its protection",
+            bu("      esp: {sa: mn_to_map}\n") + BA_JUDGED,
+        ),
+        (
+            "when-without-ba",
+            "With no BA to judge, the expectation is INCONCLUSIVE",
+            bu("      esp: none\n") + BA_JUDGED,
         ),
     ];
     for (name, title, steps) in files {
@@ -253,9 +272,13 @@ fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let s = esp_suite(tmp.path());
 
-    // The conformant MAP: everything passes.
+    // The conformant MAP: everything passes, except that a BU it rightly
+    // drops leaves `when` nothing to judge.
     let rs = verdicts(&s, tmp.path(), "conformant", "", true);
-    for r in &rs {
+    let r = verdict(&rs, "when-without-ba");
+    assert_eq!(r.verdict, Verdict::Inconclusive, "{}", r.reason);
+    assert!(r.reason.contains("`when`"), "{}", r.reason);
+    for r in rs.iter().filter(|r| r.id != "map.esp.when-without-ba") {
         assert_eq!(
             r.verdict,
             Verdict::Pass,
@@ -265,12 +288,12 @@ fn main() {
             r.diff
         );
     }
-    assert_eq!(rs.len(), 4);
+    assert_eq!(rs.len(), 6);
 
     // A plain BA: the cases expecting a protected one fail, and the diff
     // says the ESP is missing.
     let rs = verdicts(&s, tmp.path(), "plain-ba", ", --plain-ba", true);
-    for id in ["ba-protected", "auto-protected"] {
+    for id in ["ba-protected", "auto-protected", "when-judges-the-ba"] {
         let r = verdict(&rs, id);
         assert_eq!(r.verdict, Verdict::Fail, "{id}: {}", r.reason);
         assert_eq!(r.violated.as_deref(), Some("RFC4140-12.1-BU-AH-ESP"));
@@ -292,6 +315,8 @@ fn main() {
     assert_eq!(verdict(&rs, "plain-bu-dropped").verdict, Verdict::Pass);
     let rs = verdicts(&s, tmp.path(), "accept-plain", ", --accept-plain", true);
     assert_eq!(verdict(&rs, "plain-bu-dropped").verdict, Verdict::Fail);
+    // Now the plain BU is answered (with a protected BA): judged, and fine.
+    assert_eq!(verdict(&rs, "when-without-ba").verdict, Verdict::Pass);
     assert_eq!(verdict(&rs, "bad-icv-dropped").verdict, Verdict::Pass);
 
     // No SAs in the profile: the cases naming one (to send or to expect)
@@ -307,5 +332,5 @@ fn main() {
         Verdict::NotApplicable
     );
     assert_eq!(verdict(&rs, "plain-bu-dropped").verdict, Verdict::Pass);
-    println!("engine_esp: ok (4 cases against a conformant MAP, 3 faulty ones and a profile without SAs)");
+    println!("engine_esp: ok (6 cases against a conformant MAP, 3 faulty ones and a profile without SAs)");
 }

@@ -267,6 +267,14 @@ frame_struct! {
             pub requirement: Option<String>,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub on_timeout: Option<OnTimeout>,
+            /// `expect` only: the frame the expectation judges, as a pattern
+            /// (e.g. `{mh: {binding_ack: {seq: 100}}}`). If no frame matching
+            /// `when` arrives, the IUT never sent the message and the case
+            /// is INCONCLUSIVE; if one does but none matches the whole
+            /// pattern, FAIL. So a MAP that sends no BA at all is not said
+            /// to break a rule about what a BA holds.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub when: Option<Data>,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub note: Option<String>,
         }

@@ -1069,8 +1069,16 @@ impl Exec<'_> {
 
     async fn expect(&mut self, e: &ExpectStep, number: &str, none: bool) -> Result<(), Stop> {
         let kind = if none { "expect_none" } else { "expect" };
-        let control = ["on", "within", "requirement", "on_timeout", "note"];
+        let control = ["on", "within", "requirement", "on_timeout", "when", "note"];
         let pat = body(e, &control, &self.scope)?;
+        // `when`: the frames this expectation judges (see ExpectStep::when).
+        let when = match &e.when {
+            Some(w) => Some(self.scope.resolve(w).map_err(|x| {
+                Stop::error(format!("step {number}: when: {}", x.message))
+            })?),
+            None => None,
+        };
+        let mut judged: Option<(usize, Outcome)> = None;
         let within = match &e.within {
             Some(v) => self
                 .scope
@@ -1142,6 +1150,12 @@ impl Exec<'_> {
                         self.record(number, kind, summary, StepStatus::Ok, Some(link_name));
                         return Ok(());
                     }
+                    let in_scope = when
+                        .as_ref()
+                        .is_some_and(|w| pattern::match_frame(w, &rx.view).matched());
+                    if in_scope && judged.as_ref().is_none_or(|(_, b)| o.held > b.held) {
+                        judged = Some((ix, o.clone()));
+                    }
                     if best.as_ref().is_none_or(|(_, b)| o.held > b.held) {
                         best = Some((ix, o));
                     }
@@ -1161,6 +1175,31 @@ impl Exec<'_> {
             .map(|l| format!(" on {l}"))
             .unwrap_or_default();
         let waited = humantime::format_duration(within);
+        if let Some(w) = &when {
+            // The judged frame is what a FAIL shows; without one, the
+            // message itself never came: a precondition, not this rule.
+            match judged {
+                Some((_, o)) => {
+                    return Err(Stop {
+                        verdict: Verdict::Fail,
+                        reason: format!("step {number}: no frame matching {summary} arrived{where_} within {waited}; the frame judged (matching `when`) differs as shown"),
+                        violated: e.requirement.clone(),
+                        diff: o.diffs,
+                    });
+                }
+                None => {
+                    return Err(Stop {
+                        verdict: Verdict::Inconclusive,
+                        reason: format!(
+                            "step {number}: no frame matching `when` ({}) arrived{where_} within {waited}, so {summary} could not be judged",
+                            summarize(w)
+                        ),
+                        violated: e.requirement.clone(),
+                        diff: Vec::new(),
+                    });
+                }
+            }
+        }
         let (reason, diff) = match best {
             Some((_, o)) => (
                 format!("step {number}: no frame matching {summary} arrived{where_} within {waited}; the closest differs as shown"),
