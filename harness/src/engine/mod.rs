@@ -1073,9 +1073,11 @@ impl Exec<'_> {
         let pat = body(e, &control, &self.scope)?;
         // `when`: the frames this expectation judges (see ExpectStep::when).
         let when = match &e.when {
-            Some(w) => Some(self.scope.resolve(w).map_err(|x| {
-                Stop::error(format!("step {number}: when: {}", x.message))
-            })?),
+            Some(w) => Some(
+                self.scope
+                    .resolve(w)
+                    .map_err(|x| Stop::error(format!("step {number}: when: {}", x.message)))?,
+            ),
             None => None,
         };
         let mut judged: Option<(usize, Outcome)> = None;
