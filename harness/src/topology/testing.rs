@@ -33,16 +33,30 @@ pub fn require_root(test: &str) -> bool {
     false
 }
 
-/// True when `tshark` can be run; otherwise skips and returns false.
+/// True when `tshark` is installed; otherwise skips and returns false.
 pub fn require_tshark(test: &str) -> bool {
-    let ok = std::process::Command::new("tshark")
-        .arg("--version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    require_program(test, "tshark", "apt-get install tshark")
+}
+
+/// True when `radvd` is installed; otherwise skips and returns false.
+pub fn require_radvd(test: &str) -> bool {
+    require_program(test, "radvd", "apt-get install radvd")
+}
+
+/// True when `program` is an executable on the PATH (or in /usr/sbin or
+/// /sbin, where Debian puts daemons: radvd's `--version` exits 1, so
+/// running it proves nothing); otherwise skips, saying how to get it.
+fn require_program(test: &str, program: &str, install: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let ok = std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .map(|d| d.join(program))
+        .any(|p| {
+            std::fs::metadata(&p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        });
     if !ok {
-        skip(test, "needs tshark (apt-get install tshark)");
+        skip(test, &format!("needs {program} ({install})"));
     }
     ok
 }
