@@ -1,0 +1,3 @@
+//! What the conformance tests of the reference roles share.
+
+pub mod conformance;
