@@ -453,14 +453,21 @@ fn explain_case(c: &Case, suite: &Suite) -> String {
                     ))
                 ),
                 Step::Expect(x) | Step::ExpectNone(x) => format!(
-                    "{}{}: {}",
+                    "{}{}: {}{}",
                     st.kind(),
                     x.on.as_deref()
                         .map(|l| format!(" on {l}"))
                         .unwrap_or_default(),
                     x.note.clone().unwrap_or_else(|| engine::summarize(
                         &serde_json::to_value(x).unwrap_or_default()
-                    ))
+                    )),
+                    x.when
+                        .as_ref()
+                        .map(|w| format!(
+                            " (judging {}; none at all is INCONCLUSIVE)",
+                            engine::summarize(w)
+                        ))
+                        .unwrap_or_default()
                 ),
                 Step::Action(a) => format!("action {}", a.name()),
                 Step::Wait(w) => format!("wait {}", w.0),
