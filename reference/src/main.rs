@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.role {
         Role::Map(args) => {
-            if args.list_faults {
+            if args.common.list_faults {
                 print!("{}", faults::listing(MAP_FAULTS));
                 return ExitCode::SUCCESS;
             }
