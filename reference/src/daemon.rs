@@ -36,6 +36,30 @@ pub trait Engine {
     fn control(&mut self, now: Instant, command: &str) -> (String, bool);
 }
 
+/// `impl Engine for $t` by the inherent methods of the same names.
+#[macro_export]
+macro_rules! impl_engine {
+    ($t:ty) => {
+        impl $crate::daemon::Engine for $t {
+            fn handle_frame(&mut self, now: std::time::Instant, link: usize, frame: &[u8]) {
+                <$t>::handle_frame(self, now, link, frame)
+            }
+            fn tick(&mut self, now: std::time::Instant) {
+                <$t>::tick(self, now)
+            }
+            fn next_deadline(&self) -> Option<std::time::Instant> {
+                <$t>::next_deadline(self)
+            }
+            fn take_output(&mut self) -> Vec<(usize, Vec<u8>)> {
+                <$t>::take_output(self)
+            }
+            fn control(&mut self, now: std::time::Instant, command: &str) -> (String, bool) {
+                <$t>::control(self, now, command)
+            }
+        }
+    };
+}
+
 /// What the loop needs to know besides the engine.
 pub struct Setup<'a> {
     /// The role's name in the log (`map`, `ar`).
