@@ -266,8 +266,7 @@ pub fn list<T: Clone>(flag: &[T], file: Vec<T>) -> Vec<T> {
 
 /// Is `a` usable as a router's global unicast address?
 pub fn check_global(flag: &str, a: Ipv6Addr) -> Result<Ipv6Addr, ConfigError> {
-    if a.is_multicast() || a.is_unspecified() || a.is_loopback() || crate::addr::is_link_local(&a)
-    {
+    if a.is_multicast() || a.is_unspecified() || a.is_loopback() || crate::addr::is_link_local(&a) {
         return Err(ConfigError(format!(
             "--{flag} {a} must be a global unicast address"
         )));

@@ -34,7 +34,10 @@ pub fn fatal_finding(d: &Decoded, rules_: &[&str]) -> Option<Finding> {
 
 /// A finding as a [`Rejection`] of `what`.
 pub fn finding_rejection(what: &str, f: &Finding) -> Rejection {
-    (format!("{what}: [{}] {}", f.rule, f.message), Some(f.offset))
+    (
+        format!("{what}: [{}] {}", f.rule, f.message),
+        Some(f.offset),
+    )
 }
 
 /// The IPv6 address at `at` in `b`.
@@ -206,10 +209,7 @@ pub fn ipv6_of(d: &Decoded, frame: &[u8]) -> Result<(Ipv6Repr, usize), Rejection
     let plen = usize::from(u16::from_be_bytes([frame[ETH + 4], frame[ETH + 5]]));
     let end = ETH + ipv6::HEADER_LEN + plen;
     if end > frame.len() {
-        return Err((
-            "IPv6 Payload Length past the frame".into(),
-            Some(ETH + 4),
-        ));
+        return Err(("IPv6 Payload Length past the frame".into(), Some(ETH + 4)));
     }
     Ok((ip.repr.clone(), end))
 }

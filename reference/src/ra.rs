@@ -215,8 +215,7 @@ impl Advertiser {
             ],
         );
         if self.relay {
-            self.discovery
-                .on_router_advert(now, ra.link, ra.src, &maps);
+            self.discovery.on_router_advert(now, ra.link, ra.src, &maps);
             self.note_change(now);
         }
         Ok(())

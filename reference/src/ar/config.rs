@@ -69,11 +69,7 @@ impl FromStr for MapSpec {
                 "pref" => spec.pref = number(15)? as u8,
                 "lifetime" => spec.lifetime = number(u64::from(u32::MAX))? as u32,
                 "r" => spec.r_flag = number(1)? == 1,
-                other => {
-                    return Err(format!(
-                        "unknown key {other:?} (dist, pref, lifetime, r)"
-                    ))
-                }
+                other => return Err(format!("unknown key {other:?} (dist, pref, lifetime, r)")),
             }
         }
         Ok(spec)
@@ -344,7 +340,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.maps.len(), 2);
-        assert_eq!((c.probe_interval, c.probe_retries), (Duration::from_secs(1), 3));
+        assert_eq!(
+            (c.probe_interval, c.probe_retries),
+            (Duration::from_secs(1), 3)
+        );
         assert_eq!(c.ra_interval, Duration::from_millis(200));
         assert!(c.relay);
         // Dist: the given one off-link, 1 on the access link whatever given.

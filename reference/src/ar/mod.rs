@@ -24,10 +24,10 @@ use wire::MacAddr;
 
 use crate::addr::{is_link_local, is_solicited_node, ALL_NODES, ALL_ROUTERS};
 use crate::control;
+pub use crate::daemon::{ACCESS, CORE};
 use crate::discovery::DiscoveryConfig;
 use crate::faults::{Fault, AR_FAULTS};
 use crate::log::{s, v, Logger};
-pub use crate::daemon::{ACCESS, CORE};
 use crate::nd::{self as ndp, LinkState};
 use crate::packet::{self, Rejection};
 use crate::ra::{self, Advertiser, OwnOptionFaults, ReceivedRa};
@@ -173,8 +173,7 @@ impl Ar {
             .iter()
             .map(|m| {
                 let failed = self.prober.health(&m.address) == Some(Health::Failed);
-                self.cfg
-                    .map_option(m, if failed { 0 } else { m.lifetime })
+                self.cfg.map_option(m, if failed { 0 } else { m.lifetime })
             })
             .collect();
         self.adv.set_own(own);
@@ -254,7 +253,15 @@ impl Ar {
         self.send_ra(now);
     }
 
-    fn on_echo_reply(&mut self, now: Instant, link: usize, ip: &Ipv6Repr, ident: u16, seq: u16, protected: bool) {
+    fn on_echo_reply(
+        &mut self,
+        now: Instant,
+        link: usize,
+        ip: &Ipv6Repr,
+        ident: u16,
+        seq: u16,
+        protected: bool,
+    ) {
         if self.cfg.protect.probe
             && !protected
             && !self.cfg.faults.has(Fault::AcceptUnprotectedReply)
@@ -266,7 +273,11 @@ impl Ar {
             Reply::Answered(change) => {
                 self.event(
                     "probe_answered",
-                    &[("map", s(ip.src)), ("seq", v(seq)), ("protected", v(protected))],
+                    &[
+                        ("map", s(ip.src)),
+                        ("seq", v(seq)),
+                        ("protected", v(protected)),
+                    ],
                 );
                 if let Some(c) = change {
                     self.on_change(now, c);
@@ -274,7 +285,10 @@ impl Ar {
             }
             Reply::Unexpected => self.event(
                 "ignored",
-                &[("reason", s("echo reply to no outstanding probe")), ("from", s(ip.src))],
+                &[
+                    ("reason", s("echo reply to no outstanding probe")),
+                    ("from", s(ip.src)),
+                ],
             ),
         }
     }
@@ -396,7 +410,10 @@ impl Ar {
                 else {
                     return;
                 };
-                self.event("echo_reply", &[("to", s(ip.src)), ("protected", v(protected))]);
+                self.event(
+                    "echo_reply",
+                    &[("to", s(ip.src)), ("protected", v(protected))],
+                );
                 self.send_ip(now, pkt, Some(link));
             }
             Icmpv6Message::EchoReply { ident, seq, .. } => {

@@ -54,7 +54,10 @@ fn peer_sad() -> Sad {
 fn cfg() -> ArConfig {
     let mut c = ArConfig::for_test(
         "2001:db8:1::/64",
-        &["2001:db8:ffff::1,dist=3,pref=7,lifetime=600", "2001:db8:1::99,dist=5"],
+        &[
+            "2001:db8:ffff::1,dist=3,pref=7,lifetime=600",
+            "2001:db8:1::99,dist=5",
+        ],
     );
     c.probes = vec![MAP];
     c
@@ -211,7 +214,11 @@ fn probes(rig: &mut Rig, frames: &[(usize, Decoded)]) -> Vec<(u16, bool)> {
             continue;
         }
         assert_eq!(ip.map(|i| i.src), Some(CORE_ADDRESS));
-        let esp = d.frame.layers.iter().position(|l| matches!(l, Layer::Esp(_)));
+        let esp = d
+            .frame
+            .layers
+            .iter()
+            .position(|l| matches!(l, Layer::Esp(_)));
         let (decoded, protected) = match esp {
             Some(i) => {
                 let bytes = d.frame.emit();
@@ -242,7 +249,12 @@ fn the_first_ra_carries_the_configured_maps_with_the_dist_rules() {
     let out = rig.advance(Duration::ZERO);
     let (_, ra) = out
         .iter()
-        .find(|(_, d)| matches!(d.frame.icmpv6().map(|m| &m.message), Some(Icmpv6Message::RouterAdvert { .. })))
+        .find(|(_, d)| {
+            matches!(
+                d.frame.icmpv6().map(|m| &m.message),
+                Some(Icmpv6Message::RouterAdvert { .. })
+            )
+        })
         .expect("an RA at start");
     assert!(ra.findings.is_empty(), "{:?}", ra.findings);
     let ip = ra.frame.ipv6_headers().next().unwrap();
@@ -317,15 +329,17 @@ fn ns_for_own_addresses_and_echo_requests_are_answered() {
     ] {
         let ns = crate::nd::ns_frame(mac, src, target);
         let out = rig.feed(link, &ns);
-        let na = out.iter().find_map(|(l, d)| match d.frame.icmpv6().map(|m| &m.message) {
-            Some(Icmpv6Message::NeighborAdvert {
-                target: t,
-                r_flag,
-                s_flag,
-                ..
-            }) => Some((*l, *t, *r_flag, *s_flag)),
-            _ => None,
-        });
+        let na = out
+            .iter()
+            .find_map(|(l, d)| match d.frame.icmpv6().map(|m| &m.message) {
+                Some(Icmpv6Message::NeighborAdvert {
+                    target: t,
+                    r_flag,
+                    s_flag,
+                    ..
+                }) => Some((*l, *t, *r_flag, *s_flag)),
+                _ => None,
+            });
         if answered {
             assert_eq!(na, Some((link, target, true, true)), "{target}");
         } else {
@@ -340,8 +354,14 @@ fn ns_for_own_addresses_and_echo_requests_are_answered() {
     let f = rig.icmp((MAP_MAC, AR_CORE_MAC), MAP, CORE_ADDRESS, 64, echo, false);
     let out = rig.feed(CORE, &f);
     assert!(out.iter().any(|(l, d)| *l == CORE
-        && matches!(d.frame.icmpv6().map(|m| &m.message),
-            Some(Icmpv6Message::EchoReply { ident: 1, seq: 2, .. }))));
+        && matches!(
+            d.frame.icmpv6().map(|m| &m.message),
+            Some(Icmpv6Message::EchoReply {
+                ident: 1,
+                seq: 2,
+                ..
+            })
+        )));
 }
 
 #[test]
@@ -423,7 +443,10 @@ fn an_unanswered_map_is_advertised_with_lifetime_zero_and_comes_back() {
     assert_eq!(probes(&mut rig, &out), vec![(5, false)]);
     let failed = ras(&out);
     assert_eq!(failed.len(), 1, "one RA at once");
-    let maps: Vec<_> = failed[0].iter().map(|o| (o.address, o.valid_lifetime)).collect();
+    let maps: Vec<_> = failed[0]
+        .iter()
+        .map(|o| (o.address, o.valid_lifetime))
+        .collect();
     assert_eq!(maps, vec![(MAP, 0), (ONLINK_MAP, 3600)]);
     let status = rig.ar.status_json(rig.now);
     assert_eq!(status[0]["state"], "failed");
@@ -533,7 +556,13 @@ fn script(faults: &[Fault]) -> Vec<(usize, Vec<u8>)> {
     let out = rig.advance(Duration::ZERO);
     keep(&mut rig, out);
     let far = |dist| MapOptionRepr::new(dist, 9, true, 600, FAR_MAP);
-    let other = MapOptionRepr::new(1, 9, true, 600, Ipv6Addr::new(0x2001, 0xdb8, 0xdddd, 0, 0, 0, 0, 1));
+    let other = MapOptionRepr::new(
+        1,
+        9,
+        true,
+        600,
+        Ipv6Addr::new(0x2001, 0xdb8, 0xdddd, 0, 0, 0, 0, 1),
+    );
     for (link, maps, protect) in [
         (CORE, vec![far(2)], true),
         (ACCESS, vec![far(5)], true),

@@ -72,10 +72,10 @@ pub fn router_advert(
 mod tests {
     use super::*;
     use crate::discovery::{Discovery, DiscoveryFaults, DISCOVERY_FAULTS};
-    use wire::nd::NdOption;
     use crate::faults::Faults;
     use std::time::Instant;
     use wire::frame::Frame;
+    use wire::nd::NdOption;
 
     fn cfg() -> MapConfig {
         MapConfig::for_test(

@@ -210,8 +210,8 @@ impl MapConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
     use crate::faults::Faults;
+    use clap::Parser;
 
     #[derive(Parser)]
     struct T {

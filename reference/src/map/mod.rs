@@ -27,8 +27,8 @@ use wire::nd::NdOption;
 use wire::routing::RoutingRepr;
 use wire::{proto, rules, MacAddr};
 
-use crate::control;
 use crate::addr::{is_link_local, is_solicited_node, Prefix, ALL_NODES, ALL_ROUTERS};
+use crate::control;
 use crate::faults::{Fault, MAP_FAULTS};
 use crate::log::{s, v, Logger};
 pub use crate::nd::LinkState;
@@ -712,8 +712,7 @@ impl Map {
             own_ll: self.links[link].ll,
             options,
             protected,
-            require_esp: self.cfg.protect.ra
-                && !self.cfg.faults.has(Fault::RelayUnauthenticatedRa),
+            require_esp: self.cfg.protect.ra && !self.cfg.faults.has(Fault::RelayUnauthenticatedRa),
         };
         if let Err((reason, offset)) = self.adv.on_router_advert(now, ra, &self.log) {
             self.drop_frame(link, &reason, offset);
