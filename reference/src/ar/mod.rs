@@ -380,12 +380,10 @@ impl Ar {
             } => self.on_ns(link, src_mac, ip, *target, options),
             Icmpv6Message::NeighborAdvert {
                 target, options, ..
-            } => {
-                if !target.is_multicast() && !self.is_own(link, target) {
-                    let mac = ndp::tlla(options).unwrap_or(src_mac);
-                    for f in self.links[link].learn(*target, mac) {
-                        self.push_frame(link, f);
-                    }
+            } if !target.is_multicast() && !self.is_own(link, target) => {
+                let mac = ndp::tlla(options).unwrap_or(src_mac);
+                for f in self.links[link].learn(*target, mac) {
+                    self.push_frame(link, f);
                 }
             }
             Icmpv6Message::RouterSolicit { .. } if link == ACCESS => self.send_ra(now),
