@@ -100,3 +100,14 @@ fn client<E>(conn: UnixStream, tx: Sender<E>, wrap: fn(ControlRequest) -> E) -> 
     }
     Ok(())
 }
+
+/// A multi-line answer: one line per item, then a line `.`.
+pub fn lines<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    let mut out = String::new();
+    for i in items {
+        out.push_str(&i.to_string());
+        out.push('\n');
+    }
+    out.push('.');
+    out
+}

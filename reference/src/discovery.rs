@@ -90,8 +90,10 @@ impl DiscoveryFaults {
 /// What the router advertises and whether it relays.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DiscoveryConfig {
-    /// The router's own MAP option (the MAP role); `None` for an AR.
-    pub own: Option<MapOptionRepr>,
+    /// The router's own MAP options: a MAP's own, the MAPs an AR is
+    /// configured to advertise (RFC 4140 3.1); advertised first, in this
+    /// order.
+    pub own: Vec<MapOptionRepr>,
     /// Re-send MAP options learned from received RAs (RFC 4140 7.1.1:
     /// routers "should be configured to re-send the MAP option").
     pub relay: bool,
@@ -118,7 +120,7 @@ type Source = (usize, Ipv6Addr);
 /// The MAP options a router advertises: its own and the relayed ones.
 #[derive(Debug, Clone)]
 pub struct Discovery {
-    own: Option<MapOptionRepr>,
+    own: Vec<MapOptionRepr>,
     relay: bool,
     faults: DiscoveryFaults,
     /// MAP address → advertising router → its latest option.
@@ -126,23 +128,39 @@ pub struct Discovery {
 }
 
 impl Discovery {
-    /// A router advertising `cfg.own` (if any) and relaying if `cfg.relay`.
+    /// A router advertising `cfg.own` and relaying if `cfg.relay`.
     ///
     /// A configured Dist of 0 is advertised as 1: RFC 4140 7.1.1 says the
     /// initial Distance "MUST NOT be set to zero" (1 is its default). A Dist
     /// above 15 is advertised as 15, since the field has 4 bits and masking
     /// could otherwise turn, say, 16 into the forbidden 0.
     pub fn new(cfg: DiscoveryConfig) -> Self {
-        let own = cfg.own.map(|mut o| {
-            o.dist = o.dist.clamp(1, MAX_DIST);
-            o
-        });
-        Discovery {
-            own,
+        let mut d = Discovery {
+            own: Vec::new(),
             relay: cfg.relay,
             faults: cfg.faults,
             learned: BTreeMap::new(),
-        }
+        };
+        d.set_own(cfg.own);
+        d
+    }
+
+    /// Replace the own options (an AR's MAP failed or came back: the same
+    /// options with another Valid Lifetime), with the Dist rules of
+    /// [`new`](Self::new).
+    pub fn set_own(&mut self, own: Vec<MapOptionRepr>) {
+        self.own = own
+            .into_iter()
+            .map(|mut o| {
+                o.dist = o.dist.clamp(1, MAX_DIST);
+                o
+            })
+            .collect();
+    }
+
+    /// The own options, as advertised.
+    pub fn own(&self) -> &[MapOptionRepr] {
+        &self.own
     }
 
     /// The MAP options of a validated RA received at `now` on interface
@@ -168,11 +186,11 @@ impl Discovery {
             return;
         }
         self.purge(now);
-        let own_address = self.own.as_ref().map(|o| o.address);
+
         let mut carried: BTreeMap<Ipv6Addr, &MapOptionRepr> = BTreeMap::new();
         for o in options {
             let valid = o.dist != 0 && matches!(o.length, None | Some(3));
-            if !valid || Some(o.address) == own_address {
+            if !valid || self.own.iter().any(|own| own.address == o.address) {
                 continue;
             }
             match carried.get(&o.address) {
@@ -239,14 +257,12 @@ impl Discovery {
                 out
             })
             .collect();
-        let mut out = Vec::with_capacity(relayed.len() + 1);
-        if let Some(own) = &self.own {
-            // RFC 4140 7.1.1: a MAP that relays "MUST send its own option,
-            // together with the received option, in the same advertisement".
-            let omitted = self.faults.relay_without_own_option && !relayed.is_empty();
-            if !omitted {
-                out.push(own.clone());
-            }
+        let mut out = Vec::with_capacity(relayed.len() + self.own.len());
+        // RFC 4140 7.1.1: a MAP that relays "MUST send its own option,
+        // together with the received option, in the same advertisement".
+        let omitted = self.faults.relay_without_own_option && !relayed.is_empty();
+        if !omitted {
+            out.extend(self.own.iter().cloned());
         }
         out.extend(relayed);
         out
@@ -309,7 +325,7 @@ mod tests {
 
     fn map(faults: DiscoveryFaults) -> Discovery {
         Discovery::new(DiscoveryConfig {
-            own: Some(opt(1, 600, OWN)),
+            own: vec![opt(1, 600, OWN)],
             relay: true,
             faults,
         })
@@ -317,7 +333,7 @@ mod tests {
 
     fn ar() -> Discovery {
         Discovery::new(DiscoveryConfig {
-            own: None,
+            own: vec![],
             relay: true,
             faults: DiscoveryFaults::default(),
         })
@@ -343,7 +359,7 @@ mod tests {
     fn own_dist_zero_is_advertised_as_one_and_above_fifteen_as_fifteen() {
         for (configured, advertised) in [(0, 1), (3, 3), (15, 15), (16, 15), (255, 15)] {
             let d = Discovery::new(DiscoveryConfig {
-                own: Some(opt(configured, 600, OWN)),
+                own: vec![opt(configured, 600, OWN)],
                 ..DiscoveryConfig::default()
             });
             assert_eq!(d.advertised(Instant::now())[0].dist, advertised);
@@ -353,7 +369,7 @@ mod tests {
     #[test]
     fn no_relay_ignores_received_options() {
         let mut d = Discovery::new(DiscoveryConfig {
-            own: Some(opt(1, 600, OWN)),
+            own: vec![opt(1, 600, OWN)],
             relay: false,
             faults: DiscoveryFaults::default(),
         });
@@ -581,7 +597,7 @@ mod tests {
     fn fault_relay_keeps_larger_dist_chooses_the_largest() {
         let mut good = ar();
         let mut bad = Discovery::new(DiscoveryConfig {
-            own: None,
+            own: vec![],
             relay: true,
             faults: DiscoveryFaults {
                 relay_keeps_larger_dist: true,

@@ -47,6 +47,9 @@ pub enum Fault {
     RelayKeepsLargerDist,
     NoIcvCheck,
     SilentOnShortHeader,
+    NoMapOption,
+    ProbesUnprotected,
+    AcceptUnprotectedReply,
 }
 
 /// One row of a role's fault table.
@@ -80,6 +83,14 @@ const fn discovery_spec(fault: Fault, i: usize) -> FaultSpec {
     let (name, requirement, description) = DISCOVERY_FAULTS[i];
     spec(fault, name, requirement, description)
 }
+
+/// A fault both the MAP and the AR have.
+const RELAY_UNAUTHENTICATED_RA: FaultSpec = spec(
+    Fault::RelayUnauthenticatedRa,
+    "relay-unauthenticated-ra",
+    "RFC4140-7-RA-AUTHENTICATED",
+    "with --protect ra, RAs without ESP feed the MAP option relay",
+);
 
 /// The MAP's faults.
 #[rustfmt::skip]
@@ -144,12 +155,36 @@ pub const MAP_FAULTS: &[FaultSpec] = &[
         "with --protect bu, BAs are sent without ESP"),
     spec(Fault::AnswerUnprotectedProbe, "answer-unprotected-probe", "RFC4140-10-FAILURE-DETECTION-SECURE",
         "with --protect probe, echo requests without ESP are answered"),
-    spec(Fault::RelayUnauthenticatedRa, "relay-unauthenticated-ra", "RFC4140-7-RA-AUTHENTICATED",
-        "with --protect ra, RAs without ESP feed the MAP option relay"),
+    RELAY_UNAUTHENTICATED_RA,
     discovery_spec(Fault::RelayWithoutIncrement, 0),
     discovery_spec(Fault::RelayWithoutOwnOption, 1),
     discovery_spec(Fault::RelayKeepsLargerDist, 2),
 ];
+
+/// The AR's faults. The MAP option faults are the MAP's `ra-*` ones
+/// (the same requirement, the same code in [`crate::ra`]) under the AR's
+/// names.
+#[rustfmt::skip]
+pub const AR_FAULTS: &[FaultSpec] = &[
+    spec(Fault::NoMapOption, "no-map-option", "RFC4140-3.1-AR-ADVERTISE-MAP",
+        "RAs carry no MAP option"),
+    spec(Fault::RaMapOptionLength4, "map-option-length-4", "RFC4140-5-MAP-OPT-LENGTH",
+        "the configured MAPs' options are sent with Length 4 (32 octets)"),
+    spec(Fault::RaDistZero, "dist-zero", "RFC4140-5-DIST-NOT-ZERO",
+        "configured MAPs are advertised with Dist 0"),
+    spec(Fault::RaDistTwo, "onlink-map-dist-two", "RFC4140-5-DIST-ONE-SAME-LINK",
+        "a MAP inside an access prefix is advertised with Dist 2"),
+    discovery_spec(Fault::RelayWithoutIncrement, 0),
+    discovery_spec(Fault::RelayKeepsLargerDist, 2),
+    RELAY_UNAUTHENTICATED_RA,
+    spec(Fault::ProbesUnprotected, "probes-unprotected", "RFC4140-10-FAILURE-DETECTION-SECURE",
+        "with --protect probe, MAP probes are sent in the clear"),
+    spec(Fault::AcceptUnprotectedReply, "accept-unprotected-reply", "RFC4140-10-FAILURE-DETECTION-SECURE",
+        "with --protect probe, echo replies without ESP keep the MAP alive"),
+];
+
+/// Every role's fault table, by role name.
+pub const ROLE_FAULTS: &[(&str, &[FaultSpec])] = &[("map", MAP_FAULTS), ("ar", AR_FAULTS)];
 
 /// The set of faults switched on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -162,16 +197,23 @@ pub struct Faults {
 pub struct UnknownFault {
     pub name: String,
     pub valid: Vec<&'static str>,
+    /// The roles whose table has it, when the name is another role's.
+    pub roles: Vec<&'static str>,
 }
 
 impl fmt::Display for UnknownFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown fault `{}`; valid faults: {}",
-            self.name,
-            self.valid.join(", ")
-        )
+        if self.roles.is_empty() {
+            write!(f, "unknown fault `{}`", self.name)?;
+        } else {
+            write!(
+                f,
+                "fault `{}` is a fault of `hmip6-ref {}`, not of this role",
+                self.name,
+                self.roles.join("`/`hmip6-ref ")
+            )?;
+        }
+        write!(f, "; valid faults: {}", self.valid.join(", "))
     }
 }
 
@@ -198,6 +240,11 @@ impl Faults {
                     return Err(UnknownFault {
                         name: n.to_string(),
                         valid: table.iter().map(|s| s.name).collect(),
+                        roles: ROLE_FAULTS
+                            .iter()
+                            .filter(|(_, t)| t.iter().any(|s| s.name == n))
+                            .map(|(role, _)| *role)
+                            .collect(),
                     })
                 }
             }
@@ -247,21 +294,43 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_kebab_case() {
-        let mut names: Vec<_> = MAP_FAULTS.iter().map(|s| s.name).collect();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), MAP_FAULTS.len());
-        for s in MAP_FAULTS {
-            assert!(s
-                .name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
-            assert!(s.requirement.starts_with("RFC"), "{}", s.name);
+        for (_, table) in ROLE_FAULTS {
+            let mut names: Vec<_> = table.iter().map(|s| s.name).collect();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), table.len());
+            for s in *table {
+                assert!(s
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+                assert!(s.requirement.starts_with("RFC"), "{}", s.name);
+            }
+            let mut faults: Vec<_> = table.iter().map(|s| s.fault).collect();
+            faults.sort();
+            faults.dedup();
+            assert_eq!(faults.len(), table.len());
         }
-        let mut faults: Vec<_> = MAP_FAULTS.iter().map(|s| s.fault).collect();
-        faults.sort();
-        faults.dedup();
-        assert_eq!(faults.len(), MAP_FAULTS.len());
+    }
+
+    #[test]
+    fn a_fault_of_another_role_is_refused_by_name() {
+        let e = Faults::parse(&["no-ba"], AR_FAULTS).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("`no-ba` is a fault of `hmip6-ref map`"),
+            "{text}"
+        );
+        assert!(text.contains("no-map-option"), "{text}");
+        let e = Faults::parse(&["no-map-option"], MAP_FAULTS).unwrap_err();
+        assert!(e.to_string().contains("`hmip6-ref ar`"), "{e}");
+        // A name both roles have is fine for either.
+        for table in [MAP_FAULTS, AR_FAULTS] {
+            let f = Faults::parse(&["relay-unauthenticated-ra"], table).unwrap();
+            assert!(f.has(Fault::RelayUnauthenticatedRa));
+        }
+        let e = Faults::parse(&["nothing-like-it"], AR_FAULTS).unwrap_err();
+        assert!(e.to_string().starts_with("unknown fault"), "{e}");
     }
 
     #[test]
@@ -282,24 +351,35 @@ mod tests {
         assert!(l.lines().all(|line| line.split_whitespace().count() >= 3));
     }
 
-    /// Every fault of the MAP table is tested somewhere in the MAP's code
-    /// (outside this table).
+    /// Every fault of a role's table is tested somewhere in the role's
+    /// code or the shared code it uses (outside this table).
     #[test]
-    fn every_map_fault_is_referenced_by_code() {
-        let sources = [
+    fn every_fault_is_referenced_by_code() {
+        let shared = include_str!("ra.rs");
+        let map = [
             include_str!("map/mod.rs"),
             include_str!("map/binding.rs"),
             include_str!("map/advert.rs"),
             include_str!("map/config.rs"),
+            shared,
         ]
         .concat();
-        for s in MAP_FAULTS {
-            let needle = format!("Fault::{:?}", s.fault);
-            assert!(
-                sources.contains(&needle),
-                "fault {} ({needle}) is not used by the MAP",
-                s.name
-            );
+        let ar = [
+            include_str!("ar/mod.rs"),
+            include_str!("ar/config.rs"),
+            include_str!("ar/probe.rs"),
+            shared,
+        ]
+        .concat();
+        for (role, table, sources) in [("map", MAP_FAULTS, map), ("ar", AR_FAULTS, ar)] {
+            for s in table {
+                let needle = format!("Fault::{:?}", s.fault);
+                assert!(
+                    sources.contains(&needle),
+                    "fault {} ({needle}) is not used by the {role}",
+                    s.name
+                );
+            }
         }
     }
 }

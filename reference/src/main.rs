@@ -4,9 +4,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use hmip6_ref::faults::{self, MAP_FAULTS};
+use hmip6_ref::ar::config::{ArArgs, ArConfig};
+use hmip6_ref::config::{CommonArgs, ConfigError};
+use hmip6_ref::faults::{self, FaultSpec, AR_FAULTS, MAP_FAULTS};
 use hmip6_ref::map::config::{MapArgs, MapConfig};
-use hmip6_ref::map::daemon;
 
 #[derive(Parser)]
 #[command(
@@ -23,30 +24,54 @@ struct Cli {
 enum Role {
     /// Run a Mobility Anchor Point.
     Map(MapArgs),
+    /// Run an Access Router.
+    Ar(ArArgs),
+}
+
+/// `--list-faults`, else check the configuration (exit 2 on an error) and
+/// run the daemon (exit 1 if it cannot start).
+fn serve<C>(
+    role: &str,
+    common: &CommonArgs,
+    table: &[FaultSpec],
+    config: impl FnOnce() -> Result<C, ConfigError>,
+    run: impl FnOnce(C) -> Result<(), String>,
+) -> ExitCode {
+    if common.list_faults {
+        print!("{}", faults::listing(table));
+        return ExitCode::SUCCESS;
+    }
+    let cfg = match config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("hmip6-ref {role}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(cfg) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hmip6-ref {role}: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.role {
-        Role::Map(args) => {
-            if args.list_faults {
-                print!("{}", faults::listing(MAP_FAULTS));
-                return ExitCode::SUCCESS;
-            }
-            let cfg = match MapConfig::from_args(&args) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("hmip6-ref map: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            match daemon::run(cfg) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("hmip6-ref map: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
+    match Cli::parse().role {
+        Role::Map(args) => serve(
+            "map",
+            &args.common,
+            MAP_FAULTS,
+            || MapConfig::from_args(&args),
+            hmip6_ref::map::daemon::run,
+        ),
+        Role::Ar(args) => serve(
+            "ar",
+            &args.common,
+            AR_FAULTS,
+            || ArConfig::from_args(&args),
+            hmip6_ref::ar::daemon::run,
+        ),
     }
 }

@@ -12,7 +12,8 @@ use wire::icmpv6::{Icmpv6Message, Icmpv6Repr};
 use wire::nd::{LinkLayerAddrRepr, NdOption};
 use wire::MacAddr;
 
-use crate::addr::solicited_node;
+use crate::addr::{solicited_node, ALL_NODES};
+use crate::log::{s, v, Logger};
 
 /// NS transmissions before a neighbour is declared unreachable
 /// (MAX_MULTICAST_SOLICIT).
@@ -258,6 +259,122 @@ pub fn tlla(options: &[NdOption]) -> Option<MacAddr> {
         NdOption::TargetLinkLayerAddr(l) if l.length.is_none() => Some(l.addr),
         _ => None,
     })
+}
+
+/// One link of a router: its MAC, its EUI-64 link-local address, the
+/// global address it solicits from for global targets (the core link's),
+/// and its neighbour cache.
+#[derive(Debug)]
+pub struct LinkState {
+    pub mac: MacAddr,
+    pub ll: Ipv6Addr,
+    pub global: Option<Ipv6Addr>,
+    pub neighbors: Neighbors,
+}
+
+impl LinkState {
+    /// The link with MAC `mac`, NSs `retrans` apart.
+    pub fn new(mac: MacAddr, global: Option<Ipv6Addr>, retrans: Duration) -> Self {
+        LinkState {
+            mac,
+            ll: crate::addr::link_local(mac),
+            global,
+            neighbors: Neighbors::new(retrans),
+        }
+    }
+
+    /// An NS for `target` (address resolution): from the global address
+    /// for a global target when the link has one, else from the
+    /// link-local.
+    pub fn solicit(&self, target: Ipv6Addr) -> Vec<u8> {
+        let src = match self.global {
+            Some(g) if !crate::addr::is_link_local(&target) => g,
+            _ => self.ll,
+        };
+        ns_frame(self.mac, src, target)
+    }
+
+    /// The frame to send now for an IPv6 `packet` to `next_hop`: the
+    /// packet itself (multicast, or a known neighbour), an NS (resolution
+    /// starts, the packet waits), or nothing (it waits behind one).
+    pub fn send(&mut self, now: Instant, next_hop: Ipv6Addr, packet: Vec<u8>) -> Option<Vec<u8>> {
+        if next_hop.is_multicast() {
+            return Some(ethernet(
+                self.mac,
+                MacAddr::ipv6_multicast(&next_hop),
+                &packet,
+            ));
+        }
+        match self.neighbors.resolve(now, next_hop, packet) {
+            Resolved::Send(dst, p) => Some(ethernet(self.mac, dst, &p)),
+            Resolved::Solicit => Some(self.solicit(next_hop)),
+            Resolved::Queued => None,
+        }
+    }
+
+    /// Record a neighbour: the frames that waited for it.
+    pub fn learn(&mut self, ip: Ipv6Addr, mac: MacAddr) -> Vec<Vec<u8>> {
+        let own = self.mac;
+        self.neighbors
+            .learn(ip, mac)
+            .into_iter()
+            .map(|p| ethernet(own, mac, &p))
+            .collect()
+    }
+
+    /// The NA answering an NS for `target` that came from `ip_src`
+    /// (`src_mac`, with `slla` if it had one): to all-nodes for DAD (source
+    /// `::`), else solicited, to the sender; sent from `from`, R flag
+    /// `router`, O set, TLLA our MAC.
+    pub fn answer_ns(
+        &self,
+        ip_src: Ipv6Addr,
+        src_mac: MacAddr,
+        slla: Option<MacAddr>,
+        target: Ipv6Addr,
+        from: Ipv6Addr,
+        router: bool,
+    ) -> Vec<u8> {
+        let dad = ip_src.is_unspecified();
+        let (dst, dst_mac) = if dad {
+            (ALL_NODES, MacAddr::ipv6_multicast(&ALL_NODES))
+        } else {
+            (ip_src, slla.unwrap_or(src_mac))
+        };
+        let flags = NaFlags {
+            router,
+            solicited: !dad,
+            override_: true,
+        };
+        na_frame(self.mac, dst_mac, from, dst, target, flags, self.mac)
+    }
+}
+
+/// Run the neighbour timers of `links` (named `names` in the log): the NSs
+/// to send again, by link; the neighbours given up on are logged as
+/// `neighbour_unreachable`.
+pub fn tick_links(
+    links: &mut [LinkState],
+    names: &[&str],
+    now: Instant,
+    log: &Logger,
+) -> Vec<(usize, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (i, link) in links.iter_mut().enumerate() {
+        let t = link.neighbors.tick(now);
+        out.extend(t.resolicit.into_iter().map(|ip| (i, link.solicit(ip))));
+        for (ip, n) in t.unreachable {
+            log.event(
+                "neighbour_unreachable",
+                &[
+                    ("link", s(names.get(i).copied().unwrap_or("?"))),
+                    ("addr", s(ip)),
+                    ("dropped", v(n)),
+                ],
+            );
+        }
+    }
+    out
 }
 
 #[cfg(test)]

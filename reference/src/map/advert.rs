@@ -1,124 +1,81 @@
-//! The MAP's own Router Advertisements on the access link (RFC 4861 6.2.3
-//! with the MAP options of RFC 4140 5). Which MAP options go in (the own
-//! one, and with `--relay` those learned from other routers) is the
-//! business of [`Discovery`](crate::discovery::Discovery); this module configures it and builds the RA
-//! around what it returns.
+//! The MAP's own Router Advertisements on the access link: the shared RA
+//! of [`ra`](crate::ra) with the MAP's own option first. Which MAP options
+//! go in (the own one, and with `--relay` those learned from other
+//! routers) is the business of [`Discovery`](crate::discovery::Discovery);
+//! this module configures it and applies the `ra-*` faults.
 
 use std::net::Ipv6Addr;
 
-use wire::icmpv6::Icmpv6Message;
-use wire::nd::{LinkLayerAddrRepr, MapOptionRepr, NdOption, PrefixInfoRepr};
+use wire::nd::MapOptionRepr;
 use wire::MacAddr;
 
-use crate::addr::ALL_NODES;
-use crate::discovery::{DiscoveryConfig, DiscoveryFaults};
+use crate::discovery::DiscoveryConfig;
 use crate::faults::Fault;
-use crate::nd::icmp_frame;
+use crate::ra::{self, OwnOptionFaults};
 
 use super::config::MapConfig;
-
-/// Router Lifetime of the own RAs, seconds.
-pub const ROUTER_LIFETIME: u16 = 1800;
-/// Prefix Information lifetimes, seconds.
-pub const PREFIX_VALID: u32 = 86_400;
-pub const PREFIX_PREFERRED: u32 = 14_400;
 
 /// What [`Discovery`](crate::discovery::Discovery) advertises and relays:
 /// the own MAP option (Dist `--map-dist`, Pref `--map-preference`, R set,
 /// Valid Lifetime `--map-lifetime`, address `--address`), relaying with
 /// `--relay`, and the discovery faults switched on.
 pub fn discovery_config(cfg: &MapConfig) -> DiscoveryConfig {
-    let f = &cfg.faults;
     DiscoveryConfig {
-        own: Some(MapOptionRepr::new(
+        own: vec![MapOptionRepr::new(
             cfg.map_dist,
             cfg.map_preference,
             true,
             cfg.map_lifetime,
             cfg.address,
-        )),
+        )],
         relay: cfg.relay,
-        faults: DiscoveryFaults {
-            relay_without_increment: f.has(Fault::RelayWithoutIncrement),
-            relay_without_own_option: f.has(Fault::RelayWithoutOwnOption),
-            relay_keeps_larger_dist: f.has(Fault::RelayKeepsLargerDist),
-        },
+        faults: ra::discovery_faults(&cfg.faults),
     }
 }
 
-/// The own MAP option as the RA faults break it, applied to what
-/// discovery emits (which never advertises Dist 0 itself).
-fn break_own_option(cfg: &MapConfig, o: &mut MapOptionRepr) {
+/// How the `ra-*` faults break the own option.
+fn own_option_faults(cfg: &MapConfig) -> OwnOptionFaults {
     let f = &cfg.faults;
-    if f.has(Fault::RaDistZero) {
-        o.dist = 0;
-    } else if f.has(Fault::RaDistTwo) {
-        o.dist = 2;
-    }
-    if f.has(Fault::RaMapOptionLength4) {
-        o.length = Some(4);
+    OwnOptionFaults {
+        dist_zero: f.has(Fault::RaDistZero),
+        dist_two: f.has(Fault::RaDistTwo),
+        length_4: f.has(Fault::RaMapOptionLength4),
     }
 }
 
-/// The whole RA frame: from `ll` (the access link-local) to ff02::1, hop
-/// limit 255, with SLLA, a Prefix Information option per access prefix and
-/// the MAP options `maps` (from [`Discovery::advertised`](crate::discovery::Discovery::advertised):
-/// the own one first, then the relayed ones).
+/// The whole RA frame (see [`ra::router_advert`]): the access prefixes,
+/// and the MAP options `maps` (from
+/// [`Discovery::advertised`](crate::discovery::Discovery::advertised): the
+/// own one first, then the relayed ones) with the own one as the faults
+/// break it.
 pub fn router_advert(
     cfg: &MapConfig,
     mac: MacAddr,
     ll: Ipv6Addr,
     maps: &[MapOptionRepr],
 ) -> Vec<u8> {
-    let mut options = vec![NdOption::SourceLinkLayerAddr(LinkLayerAddrRepr {
-        length: None,
-        addr: mac,
-    })];
-    for p in &cfg.access_prefixes {
-        options.push(NdOption::PrefixInformation(PrefixInfoRepr::new(
-            p.addr,
-            p.len,
-            true,
-            true,
-            PREFIX_VALID,
-            PREFIX_PREFERRED,
-        )));
-    }
-    options.extend(maps.iter().map(|o| {
-        let mut o = o.clone();
-        if o.address == cfg.address {
-            break_own_option(cfg, &mut o);
-        }
-        NdOption::Map(o)
-    }));
-    icmp_frame(
-        mac,
-        MacAddr::ipv6_multicast(&ALL_NODES),
-        ll,
-        ALL_NODES,
-        255,
-        Icmpv6Message::RouterAdvert {
-            cur_hop_limit: 64,
-            m_flag: false,
-            o_flag: false,
-            h_flag: false,
-            prf: 0,
-            reserved: 0,
-            router_lifetime: ROUTER_LIFETIME,
-            reachable_time: 0,
-            retrans_timer: 0,
-            options,
-        },
-    )
+    let faults = own_option_faults(cfg);
+    let maps = maps
+        .iter()
+        .map(|o| {
+            let mut o = o.clone();
+            if o.address == cfg.address {
+                faults.apply(&mut o);
+            }
+            o
+        })
+        .collect();
+    ra::router_advert(mac, ll, &cfg.access_prefixes, maps)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discovery::{Discovery, DISCOVERY_FAULTS};
+    use crate::discovery::{Discovery, DiscoveryFaults, DISCOVERY_FAULTS};
     use crate::faults::Faults;
     use std::time::Instant;
     use wire::frame::Frame;
+    use wire::nd::NdOption;
 
     fn cfg() -> MapConfig {
         MapConfig::for_test(

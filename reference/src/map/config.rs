@@ -2,65 +2,18 @@
 //! the same names (flags win), checked into a [`MapConfig`].
 
 use std::net::Ipv6Addr;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::addr::{Dur, Prefix};
-use crate::faults::{Fault, Faults, MAP_FAULTS};
-use crate::log::LogFormat;
-use crate::sad::SecurityAssociation;
-
-/// What `--protect` can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protect {
-    Bu,
-    Probe,
-    Ra,
-}
-
-impl FromStr for Protect {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "bu" => Ok(Protect::Bu),
-            "probe" => Ok(Protect::Probe),
-            "ra" => Ok(Protect::Ra),
-            other => Err(format!("{other:?} is not one of bu, probe, ra")),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Protect {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-/// Which messages must arrive ESP-protected (RFC 4140 12.1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Protection {
-    pub bu: bool,
-    pub probe: bool,
-    pub ra: bool,
-}
+use crate::config::{self as common, list, CommonArgs, CommonConfig, SaNeeds};
+pub use crate::config::{ConfigError, Protect, Protection};
+use crate::faults::{Fault, MAP_FAULTS};
 
 /// `hmip6-ref map` flags.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct MapArgs {
-    /// YAML file with any of these settings under the same names (flags win).
-    #[arg(long, value_name = "FILE.yaml")]
-    pub config: Option<PathBuf>,
-    /// Interface towards the mobile nodes.
-    #[arg(long, value_name = "IF")]
-    pub access: Option<String>,
-    /// Interface towards CNs, HAs and other routers.
-    #[arg(long, value_name = "IF")]
-    pub core: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
     /// The MAP's global address (on the core link); its /64 is the RCoA prefix.
     #[arg(long, value_name = "ADDR")]
     pub address: Option<Ipv6Addr>,
@@ -88,9 +41,6 @@ pub struct MapArgs {
     /// Send Router Advertisements with a MAP option on the access link.
     #[arg(long)]
     pub advertise: bool,
-    /// Time between unsolicited RAs [default: 1s].
-    #[arg(long, value_name = "DURATION")]
-    pub ra_interval: Option<Dur>,
     /// Dist of the own MAP option [default: 1].
     #[arg(long, value_name = "N")]
     pub map_dist: Option<u8>,
@@ -100,96 +50,34 @@ pub struct MapArgs {
     /// Valid Lifetime of the own MAP option, seconds [default: 3600].
     #[arg(long, value_name = "SECS")]
     pub map_lifetime: Option<u32>,
-    /// Relay MAP options from other routers' RAs (dynamic MAP discovery).
-    #[arg(long)]
-    pub relay: bool,
-    /// Inbound ESP SA, spi=0x1000,key=HEX (repeatable).
-    #[arg(long = "sa-in", value_name = "spi=SPI,key=HEX")]
-    pub sa_in: Vec<SecurityAssociation>,
-    /// Outbound ESP SA, spi=0x2000,key=HEX.
-    #[arg(long = "sa-out", value_name = "spi=SPI,key=HEX")]
-    pub sa_out: Option<SecurityAssociation>,
-    /// Messages that must be ESP-protected: bu, probe, ra (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    pub protect: Vec<Protect>,
-    /// Unix socket for the control protocol.
-    #[arg(long, value_name = "PATH")]
-    pub control: Option<PathBuf>,
-    /// Event log format on stderr: text or json [default: text].
-    #[arg(long, value_name = "FORMAT")]
-    pub log: Option<LogFormat>,
-    /// Switch a fault on (repeatable; see --list-faults).
-    #[arg(long, value_name = "NAME")]
-    pub fault: Vec<String>,
-    /// Print the faults (NAME  REQUIREMENT-ID  description) and exit.
-    #[arg(long)]
-    pub list_faults: bool,
 }
 
-/// The YAML form: the flags' names as keys.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct MapFile {
-    access: Option<String>,
-    core: Option<String>,
-    address: Option<Ipv6Addr>,
-    #[serde(default)]
-    access_prefix: Vec<Prefix>,
-    default_router: Option<Ipv6Addr>,
-    #[serde(default)]
-    valid_prefix: Vec<Prefix>,
-    max_lifetime: Option<u32>,
-    max_bindings: Option<usize>,
-    dad_transmits: Option<u32>,
-    retrans_timer: Option<Dur>,
-    #[serde(default)]
-    advertise: bool,
-    ra_interval: Option<Dur>,
-    map_dist: Option<u8>,
-    map_preference: Option<u8>,
-    map_lifetime: Option<u32>,
-    #[serde(default)]
-    relay: bool,
-    #[serde(default)]
-    sa_in: Vec<SecurityAssociation>,
-    sa_out: Option<SecurityAssociation>,
-    #[serde(default)]
-    protect: ProtectList,
-    control: Option<PathBuf>,
-    log: Option<LogFormat>,
-    #[serde(default)]
-    fault: Vec<String>,
-}
-
-/// `protect: [bu, ra]` or `protect: bu,ra`.
-#[derive(Debug, Default)]
-struct ProtectList(Vec<Protect>);
-
-impl<'de> Deserialize<'de> for ProtectList {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            List(Vec<String>),
-            One(String),
-        }
-        let items = match Raw::deserialize(d)? {
-            Raw::List(l) => l,
-            Raw::One(s) => s.split(',').map(str::to_string).collect(),
-        };
-        items
-            .iter()
-            .map(|s| s.parse().map_err(serde::de::Error::custom))
-            .collect::<Result<_, _>>()
-            .map(ProtectList)
+crate::config_file!(
+    /// The YAML form: the flags' names as keys.
+    MapFile {
+        address: Option<Ipv6Addr>,
+        #[serde(default)]
+        access_prefix: Vec<Prefix>,
+        default_router: Option<Ipv6Addr>,
+        #[serde(default)]
+        valid_prefix: Vec<Prefix>,
+        max_lifetime: Option<u32>,
+        max_bindings: Option<usize>,
+        dad_transmits: Option<u32>,
+        retrans_timer: Option<Dur>,
+        #[serde(default)]
+        advertise: bool,
+        map_dist: Option<u8>,
+        map_preference: Option<u8>,
+        map_lifetime: Option<u32>,
     }
-}
+);
 
-/// The checked configuration the MAP runs with.
+/// The checked configuration the MAP runs with: the common settings
+/// (through `Deref`: `cfg.faults`, `cfg.protect`, ...) and the MAP's own.
 #[derive(Debug, Clone)]
 pub struct MapConfig {
-    pub access: String,
-    pub core: String,
+    pub common: CommonConfig,
     pub address: Ipv6Addr,
     pub access_prefixes: Vec<Prefix>,
     pub default_router: Option<Ipv6Addr>,
@@ -199,95 +87,44 @@ pub struct MapConfig {
     pub dad_transmits: u32,
     pub retrans_timer: Duration,
     pub advertise: bool,
-    pub ra_interval: Duration,
     pub map_dist: u8,
     pub map_preference: u8,
     pub map_lifetime: u32,
-    pub relay: bool,
-    pub sa_in: Vec<SecurityAssociation>,
-    pub sa_out: Option<SecurityAssociation>,
-    pub protect: Protection,
-    pub control: Option<PathBuf>,
-    pub log: LogFormat,
-    pub faults: Faults,
 }
 
-/// A configuration error: the message names the flag or `file:line:column`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub String);
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl std::ops::Deref for MapConfig {
+    type Target = CommonConfig;
+    fn deref(&self) -> &CommonConfig {
+        &self.common
     }
 }
 
-fn load_file(path: &Path) -> Result<MapFile, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError(format!("{}: cannot read: {e}", path.display())))?;
-    if text.trim().is_empty() {
-        return Ok(MapFile::default());
+impl std::ops::DerefMut for MapConfig {
+    fn deref_mut(&mut self) -> &mut CommonConfig {
+        &mut self.common
     }
-    serde_saphyr::from_str::<MapFile>(&text).map_err(|e| {
-        let (line, col) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((1, 1));
-        let msg = e.without_snippet().to_string();
-        let msg = msg.lines().next().unwrap_or("").trim();
-        let msg = match msg.rfind(" at line ") {
-            Some(i) => &msg[..i],
-            None => msg,
-        };
-        ConfigError(format!("{}:{line}:{col}: {msg}", path.display()))
-    })
 }
 
 impl MapConfig {
     /// Merge the flags over the file (if any) and check the result.
     pub fn from_args(a: &MapArgs) -> Result<MapConfig, ConfigError> {
-        let file = match &a.config {
-            Some(p) => load_file(p)?,
-            None => MapFile::default(),
-        };
-        let src = |flag: &str| match &a.config {
-            Some(p) => format!("--{flag} (or `{flag}:` in {})", p.display()),
-            None => format!("--{flag}"),
-        };
-        let list = |flag: &Vec<Prefix>, file: Vec<Prefix>| {
-            if flag.is_empty() {
-                file
-            } else {
-                flag.clone()
-            }
-        };
-        let access = a.access.clone().or(file.access).ok_or_else(|| {
-            ConfigError(format!("missing {}: the access interface", src("access")))
-        })?;
-        let core =
-            a.core.clone().or(file.core).ok_or_else(|| {
-                ConfigError(format!("missing {}: the core interface", src("core")))
-            })?;
-        if access == core {
-            return Err(ConfigError(format!(
-                "--access and --core both name {access}; they must be two interfaces"
-            )));
-        }
+        let mut file: MapFile = common::load_config(&a.common.config)?;
+        let c = CommonConfig::from_args(
+            &a.common,
+            file.common(),
+            MAP_FAULTS,
+            SaNeeds {
+                out_for: &[Protect::Bu, Protect::Probe],
+                out_why: "to protect the answers",
+            },
+        )?;
         let address = a.address.or(file.address).ok_or_else(|| {
             ConfigError(format!(
                 "missing {}: the MAP's global address",
-                src("address")
+                common::source(&a.common.config, "address")
             ))
         })?;
-        if address.is_multicast()
-            || address.is_unspecified()
-            || address.is_loopback()
-            || crate::addr::is_link_local(&address)
-        {
-            return Err(ConfigError(format!(
-                "--address {address} must be a global unicast address"
-            )));
-        }
+        let address = common::check_global("address", address)?;
         let max_lifetime = a.max_lifetime.or(file.max_lifetime).unwrap_or(3600);
         if max_lifetime < 4 {
             return Err(ConfigError(format!(
@@ -302,14 +139,6 @@ impl MapConfig {
         if retrans_timer.is_zero() {
             return Err(ConfigError("--retrans-timer must be more than 0".into()));
         }
-        let ra_interval = a
-            .ra_interval
-            .or(file.ra_interval)
-            .map(|d| d.0)
-            .unwrap_or(Duration::from_secs(1));
-        if ra_interval < Duration::from_millis(10) {
-            return Err(ConfigError("--ra-interval must be at least 10ms".into()));
-        }
         let map_dist = a.map_dist.or(file.map_dist).unwrap_or(1);
         if !(1..=15).contains(&map_dist) {
             return Err(ConfigError(format!(
@@ -322,42 +151,8 @@ impl MapConfig {
                 "--map-preference {map_preference} must be from 0 to 15"
             )));
         }
-        let protect_list = if a.protect.is_empty() {
-            file.protect.0
-        } else {
-            a.protect.clone()
-        };
-        let protect = Protection {
-            bu: protect_list.contains(&Protect::Bu),
-            probe: protect_list.contains(&Protect::Probe),
-            ra: protect_list.contains(&Protect::Ra),
-        };
-        let sa_in = if a.sa_in.is_empty() {
-            file.sa_in
-        } else {
-            a.sa_in.clone()
-        };
-        let sa_out = a.sa_out.clone().or(file.sa_out);
-        if (protect.bu || protect.probe || protect.ra) && sa_in.is_empty() {
-            return Err(ConfigError(
-                "--protect needs at least one --sa-in to check what arrives".into(),
-            ));
-        }
-        if (protect.bu || protect.probe) && sa_out.is_none() {
-            return Err(ConfigError(
-                "--protect bu or probe needs --sa-out to protect the answers".into(),
-            ));
-        }
-        let fault_names = if a.fault.is_empty() {
-            file.fault
-        } else {
-            a.fault.clone()
-        };
-        let faults = Faults::parse(&fault_names, MAP_FAULTS)
-            .map_err(|e| ConfigError(format!("--fault: {e}")))?;
         Ok(MapConfig {
-            access,
-            core,
+            common: c,
             address,
             access_prefixes: list(&a.access_prefix, file.access_prefix),
             default_router: a.default_router.or(file.default_router),
@@ -367,17 +162,9 @@ impl MapConfig {
             dad_transmits: a.dad_transmits.or(file.dad_transmits).unwrap_or(1),
             retrans_timer,
             advertise: a.advertise || file.advertise,
-            ra_interval,
             map_dist,
             map_preference,
             map_lifetime: a.map_lifetime.or(file.map_lifetime).unwrap_or(3600),
-            relay: a.relay || file.relay,
-            sa_in,
-            sa_out,
-            protect,
-            control: a.control.clone().or(file.control),
-            log: a.log.or(file.log).unwrap_or_default(),
-            faults,
         })
     }
 
@@ -385,8 +172,7 @@ impl MapConfig {
     /// prefix, defaults otherwise.
     pub fn for_test(address: Ipv6Addr, access_prefix: Prefix) -> MapConfig {
         MapConfig {
-            access: "access".into(),
-            core: "core".into(),
+            common: CommonConfig::for_test(),
             address,
             access_prefixes: vec![access_prefix],
             default_router: None,
@@ -396,17 +182,9 @@ impl MapConfig {
             dad_transmits: 1,
             retrans_timer: Duration::from_millis(200),
             advertise: false,
-            ra_interval: Duration::from_secs(1),
             map_dist: 1,
             map_preference: 10,
             map_lifetime: 3600,
-            relay: false,
-            sa_in: Vec::new(),
-            sa_out: None,
-            protect: Protection::default(),
-            control: None,
-            log: LogFormat::Off,
-            faults: Faults::none(),
         }
     }
 
@@ -432,6 +210,7 @@ impl MapConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::faults::Faults;
     use clap::Parser;
 
     #[derive(Parser)]

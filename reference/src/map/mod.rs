@@ -20,32 +20,29 @@ use wire::esp_auth;
 use wire::finding::Finding;
 use wire::frame::{Decoded, ExtLayer, Frame, Layer};
 use wire::icmpv6::{Icmpv6Message, Icmpv6Repr};
-use wire::ipsec::EspRepr;
 use wire::ipv6::{self, Ipv6Repr};
 use wire::mobility::{self as mh, BindingAckRepr, MhMessage, MobilityRepr};
 use wire::mobility_options::MobilityOption;
-use wire::nd::{MapOptionRepr, NdOption};
+use wire::nd::NdOption;
 use wire::routing::RoutingRepr;
 use wire::{proto, rules, MacAddr};
 
-use crate::addr::{self, is_link_local, is_solicited_node, Prefix, ALL_NODES, ALL_ROUTERS};
-use crate::discovery::Discovery;
+use crate::addr::{is_link_local, is_solicited_node, Prefix, ALL_NODES, ALL_ROUTERS};
+use crate::control;
 use crate::faults::{Fault, MAP_FAULTS};
 use crate::log::{s, v, Logger};
-use crate::nd::{self as ndp, NaFlags, Neighbors, Resolved};
+pub use crate::nd::LinkState;
+use crate::nd::{self as ndp, NaFlags};
+use crate::packet::{self, fatal_finding, read_addr, ETH};
+use crate::ra::{Advertiser, ReceivedRa};
 use crate::sad::Sad;
 
 use binding::{status, Binding, BindingCache, BuRequest, Policy, Verdict};
 use config::MapConfig;
 
-/// Link index of the access link.
-pub const ACCESS: usize = 0;
-/// Link index of the core link.
-pub const CORE: usize = 1;
+pub use crate::daemon::{ACCESS, CORE};
 const LINK_NAMES: [&str; 2] = ["access", "core"];
 
-/// Ethernet header length.
-const ETH: usize = 14;
 /// How deep packets for the MAP itself may nest inside tunnels.
 const MAX_NESTING: usize = 4;
 /// The IPv6 minimum MTU: an ICMPv6 error, invoking packet included, fits
@@ -122,14 +119,6 @@ struct Invoking<'a> {
     at: usize,
 }
 
-/// One link's own state.
-#[derive(Debug)]
-pub struct LinkState {
-    pub mac: MacAddr,
-    pub ll: Ipv6Addr,
-    pub neighbors: Neighbors,
-}
-
 /// A new registration waiting for DAD of its RCoA (RFC 6275 10.3.1).
 #[derive(Debug, Clone)]
 struct PendingDad {
@@ -149,31 +138,14 @@ pub struct Map {
     bindings: BindingCache,
     dads: BTreeMap<Ipv6Addr, PendingDad>,
     sad: Sad,
-    /// The MAP options advertised: the own one and, with `--relay`, those
-    /// learned from other routers' RAs (dynamic MAP discovery).
-    discovery: Discovery,
+    /// The own RAs with the MAP options advertised: the own one and, with
+    /// `--relay`, those learned from other routers' RAs (dynamic MAP
+    /// discovery).
+    adv: Advertiser,
     log: Logger,
     out: Vec<(usize, Vec<u8>)>,
-    next_ra: Option<Instant>,
-    /// When the relayed MAP options next change by themselves (one
-    /// expiring): an RA goes out then, between the periodic ones.
-    discovery_change: Option<Instant>,
     rcoa_prefix: Prefix,
     icmp_errors: ErrorRateLimit,
-}
-
-/// The findings of a decoded frame that make it unusable, as a reason and
-/// offset.
-fn fatal_finding(d: &Decoded, rules_: &[&str]) -> Option<Finding> {
-    d.findings
-        .iter()
-        .find(|f| rules_.contains(&f.rule))
-        .cloned()
-}
-
-fn read_addr(b: &[u8], at: usize) -> Option<Ipv6Addr> {
-    let s: [u8; 16] = b.get(at..at + 16)?.try_into().ok()?;
-    Some(Ipv6Addr::from(s))
 }
 
 impl Map {
@@ -184,22 +156,23 @@ impl Map {
             cfg.sa_out.clone(),
             !cfg.faults.has(Fault::AcceptEspReplay),
         );
-        let link = |mac: MacAddr| LinkState {
-            mac,
-            ll: addr::link_local(mac),
-            neighbors: Neighbors::new(cfg.retrans_timer),
-        };
         Map {
             rcoa_prefix: cfg.rcoa_prefix(),
-            links: [link(macs[0]), link(macs[1])],
+            links: [
+                LinkState::new(macs[ACCESS], None, cfg.retrans_timer),
+                LinkState::new(macs[CORE], Some(cfg.address), cfg.retrans_timer),
+            ],
             bindings: BindingCache::default(),
             dads: BTreeMap::new(),
             sad,
-            discovery: Discovery::new(advert::discovery_config(&cfg)),
+            adv: Advertiser::new(
+                advert::discovery_config(&cfg),
+                cfg.advertise,
+                cfg.ra_interval,
+                now,
+            ),
             log,
             out: Vec::new(),
-            next_ra: cfg.advertise.then_some(now),
-            discovery_change: None,
             icmp_errors: ErrorRateLimit::new(now),
             cfg,
         }
@@ -235,11 +208,8 @@ impl Map {
     }
 
     fn drop_finding(&self, link: usize, what: &str, f: &Finding) {
-        self.drop_frame(
-            link,
-            &format!("{what}: [{}] {}", f.rule, f.message),
-            Some(f.offset),
-        );
+        let (reason, offset) = packet::finding_rejection(what, f);
+        self.drop_frame(link, &reason, offset);
     }
 
     // ------------------------------------------------------------------
@@ -288,31 +258,9 @@ impl Map {
 
     /// Send an IPv6 packet to `next_hop` on `link`, resolving it first.
     fn send_via(&mut self, now: Instant, link: usize, next_hop: Ipv6Addr, packet: Vec<u8>) {
-        let mac = self.links[link].mac;
-        if next_hop.is_multicast() {
-            let f = ndp::ethernet(mac, MacAddr::ipv6_multicast(&next_hop), &packet);
+        if let Some(f) = self.links[link].send(now, next_hop, packet) {
             self.push_frame(link, f);
-            return;
         }
-        match self.links[link].neighbors.resolve(now, next_hop, packet) {
-            Resolved::Send(dst, p) => {
-                let f = ndp::ethernet(mac, dst, &p);
-                self.push_frame(link, f);
-            }
-            Resolved::Solicit => self.solicit(link, next_hop),
-            Resolved::Queued => {}
-        }
-    }
-
-    /// NS for `target` on `link` (address resolution).
-    fn solicit(&mut self, link: usize, target: Ipv6Addr) {
-        let src = if link == CORE && !is_link_local(&target) {
-            self.cfg.address
-        } else {
-            self.links[link].ll
-        };
-        let f = ndp::ns_frame(self.links[link].mac, src, target);
-        self.push_frame(link, f);
     }
 
     /// Send a packet the MAP originates or forwards: tunnelled when its
@@ -433,20 +381,13 @@ impl Map {
         if link > CORE {
             return;
         }
-        if frame.len() < ETH {
-            self.drop_frame(link, "frame shorter than an Ethernet header", Some(0));
-            return;
-        }
-        let dst_mac = MacAddr::from_bytes(&frame[0..6]);
-        let src_mac = MacAddr::from_bytes(&frame[6..12]);
-        if src_mac == self.links[link].mac {
-            return;
-        }
-        if dst_mac != self.links[link].mac && !dst_mac.is_multicast() {
-            return; // promiscuous: someone else's unicast
-        }
-        if frame[12..14] != proto::ETHERTYPE_IPV6.to_be_bytes() {
-            return;
+        match packet::frame_for(frame, self.links[link].mac) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err((reason, offset)) => {
+                self.drop_frame(link, &reason, offset);
+                return;
+            }
         }
         self.receive(now, link, frame, 0);
     }
@@ -454,24 +395,13 @@ impl Map {
     /// An IPv6-in-Ethernet frame for this MAP (or a multicast one).
     fn receive(&mut self, now: Instant, link: usize, frame: &[u8], depth: usize) {
         let d = Frame::decode(frame);
-        let Some(Layer::Ipv6(ip)) = d.frame.layers.get(1) else {
-            let off = d.findings.first().map(|f| f.offset).unwrap_or(ETH);
-            self.drop_frame(link, "IPv6 header truncated", Some(off));
-            return;
-        };
-        if let Some(f) = fatal_finding(&d, &[rules::IPV6_VERSION, rules::IPV6_PAYLOAD_LENGTH]) {
-            if f.offset < ETH + ipv6::HEADER_LEN {
-                self.drop_finding(link, "bad IPv6 header", &f);
+        let (ip, end) = match packet::ipv6_of(&d, frame) {
+            Ok(x) => x,
+            Err((reason, offset)) => {
+                self.drop_frame(link, &reason, offset);
                 return;
             }
-        }
-        let plen = usize::from(u16::from_be_bytes([frame[ETH + 4], frame[ETH + 5]]));
-        let end = ETH + ipv6::HEADER_LEN + plen;
-        if end > frame.len() {
-            self.drop_frame(link, "IPv6 Payload Length past the frame", Some(ETH + 4));
-            return;
-        }
-        let ip = ip.repr.clone();
+        };
         let dst = ip.dst;
         if dst.is_multicast() {
             if self.listens(link, &dst) {
@@ -620,18 +550,17 @@ impl Map {
             self.drop_frame(link, "ESP inside ESP", Some(start));
             return;
         }
-        let Some(esp) = frame.get(start..end) else {
-            return;
-        };
-        let opened = if self.cfg.faults.has(Fault::NoIcvCheck) {
-            self.sad.open_inbound_unchecked(esp)
-        } else {
-            self.sad.open_inbound(esp)
-        };
-        let opened = match opened {
+        let (opened, plain) = match packet::open_esp(
+            &mut self.sad,
+            d,
+            frame,
+            end,
+            i,
+            !self.cfg.faults.has(Fault::NoIcvCheck),
+        ) {
             Ok(o) => o,
-            Err(e) => {
-                self.drop_frame(link, &e.to_string(), Some(start));
+            Err((reason, offset)) => {
+                self.drop_frame(link, &reason, offset);
                 return;
             }
         };
@@ -643,24 +572,6 @@ impl Map {
                 ("next_header", v(opened.next_header)),
             ],
         );
-        // The packet as it would have been without ESP.
-        let mut plain = frame[..start].to_vec();
-        let Some(&(prev_start, _)) = d.spans.get(i - 1) else {
-            return;
-        };
-        let nh_at = match d.frame.layers.get(i - 1) {
-            Some(Layer::Ipv6(_)) => prev_start + 6,
-            Some(_) => prev_start,
-            None => return,
-        };
-        if let Some(b) = plain.get_mut(nh_at) {
-            *b = opened.next_header;
-        }
-        plain.extend_from_slice(&opened.payload);
-        let Ok(plen) = u16::try_from(plain.len() - ETH - ipv6::HEADER_LEN) else {
-            return;
-        };
-        plain[ETH + 4..ETH + 6].copy_from_slice(&plen.to_be_bytes());
         let d2 = Frame::decode(&plain);
         let end2 = plain.len();
         let unwrapped = Unwrapped {
@@ -685,33 +596,9 @@ impl Map {
         m: &Icmpv6Repr,
         protected: bool,
     ) {
-        if let Some(f) = fatal_finding(
-            d,
-            &[
-                rules::ICMPV6_CHECKSUM,
-                rules::ICMPV6_LENGTH,
-                rules::TRUNCATED,
-            ],
-        ) {
-            self.drop_finding(link, "bad ICMPv6 message", &f);
+        if let Err((reason, offset)) = packet::check_icmp(d, ip, m) {
+            self.drop_frame(link, &reason, offset);
             return;
-        }
-        if m.is_nd() {
-            // RFC 4861 6.1 / 7.1: hop limit 255, code 0, no option of length 0.
-            if ip.hop_limit != 255 || m.code != 0 {
-                self.drop_frame(
-                    link,
-                    "ND message with hop limit other than 255 or code other than 0",
-                    Some(ETH + 7),
-                );
-                return;
-            }
-            if let Some(f) =
-                fatal_finding(d, &[rules::ND_OPTION_LENGTH_ZERO, rules::ND_OPTION_LENGTH])
-            {
-                self.drop_finding(link, "bad ND option", &f);
-                return;
-            }
         }
         let src_mac = MacAddr::from_bytes(&frame[6..12]);
         match &m.message {
@@ -721,11 +608,11 @@ impl Map {
             Icmpv6Message::NeighborAdvert {
                 target, options, ..
             } => self.on_na(now, link, src_mac, ip, *target, options),
-            Icmpv6Message::RouterSolicit { .. } if self.cfg.advertise && link == ACCESS => {
+            Icmpv6Message::RouterSolicit { .. } if self.adv.advertises() && link == ACCESS => {
                 self.send_ra(now)
             }
             Icmpv6Message::RouterAdvert { options, .. } => {
-                self.on_ra(now, link, d, ip, options, protected)
+                self.on_ra(now, link, ip, options, protected)
             }
             Icmpv6Message::EchoRequest { ident, seq, data } => {
                 self.on_echo(now, link, ip, *ident, *seq, data, protected)
@@ -768,20 +655,10 @@ impl Map {
         if !own && !proxied {
             return;
         }
-        let (dst, dst_mac, solicited) = if dad {
-            (ALL_NODES, MacAddr::ipv6_multicast(&ALL_NODES), false)
-        } else {
-            (ip.src, slla.unwrap_or(src_mac), true)
-        };
-        let flags = NaFlags {
-            router: own,
-            solicited,
-            override_: true,
-        };
         let src = if own { target } else { self.cfg.address };
-        let mac = self.links[link].mac;
-        let f = ndp::na_frame(mac, dst_mac, src, dst, target, flags, mac);
+        let f = self.links[link].answer_ns(ip.src, src_mac, slla, target, src, own);
         if proxied {
+            let dst = if dad { ALL_NODES } else { ip.src };
             self.event("proxy_na", &[("rcoa", s(target)), ("to", s(dst))]);
         }
         self.push_frame(link, f);
@@ -815,10 +692,8 @@ impl Map {
 
     /// Record a neighbour and send what waited for it.
     fn learn(&mut self, _now: Instant, link: usize, ip: Ipv6Addr, mac: MacAddr) {
-        let queued = self.links[link].neighbors.learn(ip, mac);
-        let own = self.links[link].mac;
-        for p in queued {
-            self.push_frame(link, ndp::ethernet(own, mac, &p));
+        for f in self.links[link].learn(ip, mac) {
+            self.push_frame(link, f);
         }
     }
 
@@ -826,44 +701,21 @@ impl Map {
         &mut self,
         now: Instant,
         link: usize,
-        d: &Decoded,
         ip: &Ipv6Repr,
         options: &[NdOption],
         protected: bool,
     ) {
-        let _ = d;
-        if !is_link_local(&ip.src) || ip.src == self.links[link].ll {
-            self.drop_frame(
-                link,
-                "RA source is not a link-local address of another router",
-                Some(ETH + 8),
-            );
-            return;
-        }
-        if self.cfg.protect.ra && !protected && !self.cfg.faults.has(Fault::RelayUnauthenticatedRa)
-        {
-            self.drop_frame(link, "RA without ESP (--protect ra)", None);
-            return;
-        }
-        let maps: Vec<MapOptionRepr> = options
-            .iter()
-            .filter_map(|o| match o {
-                NdOption::Map(m) => Some(m.clone()),
-                _ => None,
-            })
-            .collect();
-        self.event(
-            "ra_received",
-            &[
-                ("link", s(LINK_NAMES[link])),
-                ("from", s(ip.src)),
-                ("map_options", v(maps.len())),
-                ("protected", v(protected)),
-            ],
-        );
-        if self.cfg.relay {
-            self.discovery.on_router_advert(now, link, ip.src, &maps);
-            self.note_discovery_change(now);
+        let ra = ReceivedRa {
+            link,
+            link_name: LINK_NAMES[link],
+            src: ip.src,
+            own_ll: self.links[link].ll,
+            options,
+            protected,
+            require_esp: self.cfg.protect.ra && !self.cfg.faults.has(Fault::RelayUnauthenticatedRa),
+        };
+        if let Err((reason, offset)) = self.adv.on_router_advert(now, ra, &self.log) {
+            self.drop_frame(link, &reason, offset);
         }
     }
 
@@ -878,9 +730,6 @@ impl Map {
         data: &[u8],
         protected: bool,
     ) {
-        if ip.dst.is_multicast() || ip.src.is_multicast() || ip.src.is_unspecified() {
-            return;
-        }
         if self.cfg.protect.probe
             && !protected
             && !self.cfg.faults.has(Fault::AnswerUnprotectedProbe)
@@ -888,58 +737,27 @@ impl Map {
             self.drop_frame(link, "echo request without ESP (--protect probe)", None);
             return;
         }
-        let reply = Icmpv6Repr::new(Icmpv6Message::EchoReply {
-            ident,
-            seq,
-            data: data.to_vec(),
-        });
-        let (src, dst) = (ip.dst, ip.src);
-        let pseudo = PseudoHeader {
-            src,
-            dst,
-            next_header: proto::ICMPV6,
+        let Some(pkt) = packet::echo_reply(&mut self.sad, ip, ident, seq, data, protected) else {
+            return;
         };
-        let body = if protected && self.sad.has_outbound() {
-            let bytes = reply.to_bytes(&pseudo);
-            match self.esp_layer(proto::ICMPV6, &bytes) {
-                Some(l) => l,
-                None => return,
-            }
-        } else {
-            Layer::Icmpv6(reply)
-        };
-        let pkt = Frame::new(vec![Layer::ipv6(src, dst, 64), body]).emit();
-        self.event("echo_reply", &[("to", s(dst)), ("protected", v(protected))]);
+        self.event(
+            "echo_reply",
+            &[("to", s(ip.src)), ("protected", v(protected))],
+        );
         self.send_ip(now, pkt, Some(link));
     }
 
     /// An ESP layer carrying `payload` (protocol `nh`) under the outbound SA.
     fn esp_layer(&mut self, nh: u8, payload: &[u8]) -> Option<Layer> {
-        let sealed = self.sad.seal_outbound(nh, payload)?;
-        Some(Layer::Esp(EspRepr {
-            spi: u32::from_be_bytes([sealed[0], sealed[1], sealed[2], sealed[3]]),
-            seq: u32::from_be_bytes([sealed[4], sealed[5], sealed[6], sealed[7]]),
-            data: sealed[8..].to_vec(),
-        }))
+        packet::esp_layer(&mut self.sad, nh, payload)
     }
 
     /// Send the own RA on the access link now.
     fn send_ra(&mut self, now: Instant) {
-        let maps = self.discovery.advertised(now);
+        let maps = self.adv.options(now);
         let l = &self.links[ACCESS];
         let f = advert::router_advert(&self.cfg, l.mac, l.ll, &maps);
         self.push_frame(ACCESS, f);
-        self.note_discovery_change(now);
-    }
-
-    /// Remember when the advertised MAP options next change without input
-    /// (RAs are sent then), when the MAP advertises and relays.
-    fn note_discovery_change(&mut self, now: Instant) {
-        self.discovery_change = if self.cfg.advertise && self.cfg.relay {
-            self.discovery.next_change(now)
-        } else {
-            None
-        };
     }
 
     // ------------------------------------------------------------------
@@ -1512,21 +1330,8 @@ impl Map {
     /// Do what is due at `now`: NS retransmissions, DAD, binding expiry,
     /// periodic RAs.
     pub fn tick(&mut self, now: Instant) {
-        for link in [ACCESS, CORE] {
-            let t = self.links[link].neighbors.tick(now);
-            for ip in t.resolicit {
-                self.solicit(link, ip);
-            }
-            for (ip, n) in t.unreachable {
-                self.event(
-                    "neighbour_unreachable",
-                    &[
-                        ("link", s(LINK_NAMES[link])),
-                        ("addr", s(ip)),
-                        ("dropped", v(n)),
-                    ],
-                );
-            }
+        for (link, f) in ndp::tick_links(&mut self.links, &LINK_NAMES, now, &self.log) {
+            self.push_frame(link, f);
         }
         self.dad_step(now);
         if !self.cfg.faults.has(Fault::BindingsNeverExpire) {
@@ -1534,22 +1339,8 @@ impl Map {
                 self.binding_gone(&b, "expired");
             }
         }
-        let relay_changed = self.discovery_change.is_some_and(|t| t <= now);
-        if relay_changed {
-            // A relayed MAP option expired: tell the mobile nodes at once.
+        if self.adv.due(now) {
             self.send_ra(now);
-        }
-        if let Some(t) = self.next_ra {
-            if t <= now {
-                if !relay_changed {
-                    self.send_ra(now);
-                }
-                let mut next = t + self.cfg.ra_interval;
-                if next <= now {
-                    next = now + self.cfg.ra_interval;
-                }
-                self.next_ra = Some(next);
-            }
         }
     }
 
@@ -1565,8 +1356,7 @@ impl Map {
         if !self.cfg.faults.has(Fault::BindingsNeverExpire) {
             d.extend(self.bindings.next_expiry());
         }
-        d.extend(self.next_ra);
-        d.extend(self.discovery_change);
+        d.extend(self.adv.next_deadline());
         d.into_iter().min()
     }
 
@@ -1592,15 +1382,7 @@ impl Map {
     /// Answer a control command; `true` asks the daemon to stop.
     pub fn control(&mut self, now: Instant, command: &str) -> (String, bool) {
         match command {
-            "bindings" => {
-                let mut out = String::new();
-                for b in self.bindings_json(now) {
-                    out.push_str(&b.to_string());
-                    out.push('\n');
-                }
-                out.push('.');
-                (out, false)
-            }
+            "bindings" => (control::lines(self.bindings_json(now)), false),
             "flush" => {
                 for b in self.bindings.clear() {
                     self.binding_gone(&b, "flushed");
@@ -1608,15 +1390,7 @@ impl Map {
                 self.dads.clear();
                 ("ok".into(), false)
             }
-            "faults" => {
-                let mut out = String::new();
-                for n in self.cfg.faults.names(MAP_FAULTS) {
-                    out.push_str(n);
-                    out.push('\n');
-                }
-                out.push('.');
-                (out, false)
-            }
+            "faults" => (control::lines(self.cfg.faults.names(MAP_FAULTS)), false),
             "quit" => ("ok".into(), true),
             other => (
                 format!("error: unknown command {other:?} (bindings, flush, faults, quit)"),
