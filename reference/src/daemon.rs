@@ -62,10 +62,11 @@ macro_rules! impl_engine {
 
 /// What the loop needs to know besides the engine.
 pub struct Setup<'a> {
-    /// The role's name in the log (`map`, `ar`).
+    /// The role's name in the log (`map`, `ar`, `mn`).
     pub role: &'static str,
-    pub access: &'a str,
-    pub core: &'a str,
+    /// The links by index: (name in the log, interface). The routers have
+    /// `access` ([`ACCESS`]) and `core` ([`CORE`]); the MN one link.
+    pub links: Vec<(&'static str, &'a str)>,
     pub control: Option<&'a PathBuf>,
     pub log: LogFormat,
 }
@@ -89,7 +90,7 @@ fn shutdown_event() -> Event {
     Event::Shutdown
 }
 
-/// Run the engine `make` builds (from the links' MACs, the logger and the
+/// Run the engine `make` builds (from the links' MACs by index, the logger and the
 /// start time) until SIGTERM, SIGINT or `quit`, printing `ready` on stdout
 /// once every socket is open and logging `started` with the links and
 /// `fields`. An error is a start-up failure (a socket that could not be
@@ -97,7 +98,7 @@ fn shutdown_event() -> Event {
 pub fn run<E: Engine>(
     setup: Setup<'_>,
     fields: Vec<(&str, Value)>,
-    make: impl FnOnce([MacAddr; 2], Logger, Instant) -> E,
+    make: impl FnOnce(&[MacAddr], Logger, Instant) -> E,
 ) -> Result<(), String> {
     let (tx, rx) = mpsc::channel::<Event>();
     signals::watch(tx.clone(), shutdown_event).map_err(|e| format!("signals: {e}"))?;
@@ -106,7 +107,11 @@ pub fn run<E: Engine>(
             .map(Arc::new)
             .map_err(|e| format!("cannot open a packet socket on {name}: {e}"))
     };
-    let socks = [open(setup.access)?, open(setup.core)?];
+    let socks = setup
+        .links
+        .iter()
+        .map(|(_, ifname)| open(ifname))
+        .collect::<Result<Vec<_>, _>>()?;
     let log = Logger::new(setup.log, setup.role);
     let _control = match setup.control {
         Some(p) => Some(
@@ -120,14 +125,18 @@ pub fn run<E: Engine>(
             .map_err(|e| format!("reader thread: {e}"))?;
     }
     drop(tx);
-    let macs = [socks[ACCESS].mac, socks[CORE].mac];
-    let mut engine = make(macs, log.clone(), Instant::now());
-    let mut started = vec![
-        ("access", s(setup.access)),
-        ("core", s(setup.core)),
-        ("access_mac", s(macs[ACCESS])),
-        ("core_mac", s(macs[CORE])),
-    ];
+    let macs: Vec<MacAddr> = socks.iter().map(|s| s.mac).collect();
+    let mut engine = make(&macs, log.clone(), Instant::now());
+    let mac_keys: Vec<String> = setup
+        .links
+        .iter()
+        .map(|(name, _)| format!("{name}_mac"))
+        .collect();
+    let mut started: Vec<(&str, Value)> = Vec::new();
+    for (((name, ifname), key), mac) in setup.links.iter().zip(&mac_keys).zip(&macs) {
+        started.push((name, s(ifname)));
+        started.push((key.as_str(), s(mac)));
+    }
     started.extend(fields);
     log.event("started", &started);
     {
@@ -163,12 +172,15 @@ pub fn run<E: Engine>(
     Ok(())
 }
 
-fn flush<E: Engine>(engine: &mut E, socks: &[Arc<PacketSocket>; 2], log: &Logger) {
+fn flush<E: Engine>(engine: &mut E, socks: &[Arc<PacketSocket>], log: &Logger) {
     for (link, frame) in engine.take_output() {
-        if let Err(e) = socks[link].send_frame(&frame) {
+        let Some(sock) = socks.get(link) else {
+            continue;
+        };
+        if let Err(e) = sock.send_frame(&frame) {
             log.event(
                 "send_failed",
-                &[("link", s(&socks[link].ifname)), ("error", s(e))],
+                &[("link", s(&sock.ifname)), ("error", s(e))],
             );
         }
     }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::daemon::{self, Setup};
+use crate::daemon::{self, Setup, ACCESS, CORE};
 use crate::log::s;
 
 use super::config::ArConfig;
@@ -16,8 +16,7 @@ crate::impl_engine!(Ar);
 pub fn run(cfg: ArConfig) -> Result<(), String> {
     let setup = Setup {
         role: "ar",
-        access: &cfg.access,
-        core: &cfg.core,
+        links: vec![("access", &cfg.access), ("core", &cfg.core)],
         control: cfg.control.as_ref(),
         log: cfg.log,
     };
@@ -37,6 +36,6 @@ pub fn run(cfg: ArConfig) -> Result<(), String> {
         ),
     ];
     daemon::run(setup, fields, |macs, log, now| {
-        Ar::new(cfg.clone(), macs, log, now)
+        Ar::new(cfg.clone(), [macs[ACCESS], macs[CORE]], log, now)
     })
 }

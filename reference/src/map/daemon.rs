@@ -1,7 +1,7 @@
 //! `hmip6-ref map`: the MAP on real links, driven by the shared
 //! [`daemon`](crate::daemon) loop.
 
-use crate::daemon::{self, Setup};
+use crate::daemon::{self, Setup, ACCESS, CORE};
 use crate::log::s;
 
 use super::config::MapConfig;
@@ -14,13 +14,12 @@ crate::impl_engine!(Map);
 pub fn run(cfg: MapConfig) -> Result<(), String> {
     let setup = Setup {
         role: "map",
-        access: &cfg.access,
-        core: &cfg.core,
+        links: vec![("access", &cfg.access), ("core", &cfg.core)],
         control: cfg.control.as_ref(),
         log: cfg.log,
     };
     let fields = vec![("address", s(cfg.address))];
     daemon::run(setup, fields, |macs, log, now| {
-        Map::new(cfg.clone(), macs, log, now)
+        Map::new(cfg.clone(), [macs[ACCESS], macs[CORE]], log, now)
     })
 }
