@@ -50,6 +50,17 @@ pub enum Fault {
     NoMapOption,
     ProbesUnprotected,
     AcceptUnprotectedReply,
+    BuWithoutMFlag,
+    BuWithoutAFlag,
+    AcceptBaWithoutRh2,
+    HaBeforeMapBa,
+    HaLifetimeAboveMap,
+    NearestMapChosen,
+    PrefZeroMapChosen,
+    LifetimeZeroMapKept,
+    NoReverseTunnel,
+    RcoaWithoutRFlag,
+    NoPreviousMapBu,
 }
 
 /// One row of a role's fault table.
@@ -183,8 +194,39 @@ pub const AR_FAULTS: &[FaultSpec] = &[
         "with --protect probe, echo replies without ESP keep the MAP alive"),
 ];
 
+/// The mobile node's faults.
+#[rustfmt::skip]
+pub const MN_FAULTS: &[FaultSpec] = &[
+    spec(Fault::BuWithoutMFlag, "bu-without-m-flag", "RFC4140-4.1-MN-BU-M-A-FLAGS",
+        "local BUs to the MAP are sent with the M flag clear"),
+    spec(Fault::BuWithoutAFlag, "bu-without-a-flag", "RFC4140-4.1-MN-BU-M-A-FLAGS",
+        "local BUs to the MAP are sent with the A flag clear (the binding counts as up at once)"),
+    spec(Fault::AcceptBaWithoutRh2, "accept-ba-without-rh2", "RFC4140-6.1-MN-IGNORE-BA-NO-RH2",
+        "a BA from the MAP without a type 2 routing header holding the RCoA is accepted"),
+    spec(Fault::HaBeforeMapBa, "ha-before-map-ba", "RFC4140-6.1-MN-WAIT-BA-BEFORE-HA",
+        "the BU to the HA goes out with the local BU, before the MAP's BA"),
+    spec(Fault::HaLifetimeAboveMap, "ha-lifetime-above-map", "RFC4140-6.1-MN-HA-LIFETIME-NOT-ABOVE-MAP",
+        "the BU to the HA asks for twice the lifetime the MAP granted"),
+    spec(Fault::NearestMapChosen, "nearest-map-chosen", "RFC4140-7.2-MN-DISTANCE-SELECTION",
+        "the MAP with the smallest Distance is chosen instead of the furthest"),
+    spec(Fault::PrefZeroMapChosen, "pref-zero-map-chosen", "RFC4140-7.2-MN-PREF-ZERO-NO-NEW-BU",
+        "MAPs with preference 0 are used for new local BUs"),
+    spec(Fault::LifetimeZeroMapKept, "lifetime-zero-map-kept", "RFC4140-7.2-MN-LIFETIME-ZERO-NEW-MAP",
+        "a MAP option with valid lifetime 0 for the current MAP is ignored: no other MAP, no new bindings"),
+    spec(Fault::NoReverseTunnel, "no-reverse-tunnel", "RFC4140-6.1.1-MN-RCOA-SOURCE",
+        "packets from the RCoA (the BU to the HA, echo requests) are sent on the link without the tunnel to the MAP"),
+    spec(Fault::RcoaWithoutRFlag, "rcoa-without-r-flag", "RFC4140-5-R-FLAG-FORM-RCOA",
+        "MAPs whose option has the R flag clear are used, with an RCoA formed from their address"),
+    spec(Fault::NoPreviousMapBu, "no-previous-map-bu", "RFC4140-6.1-MN-BU-PREVIOUS-MAP",
+        "moving to a new MAP domain sends no local BU to the previous MAP"),
+];
+
 /// Every role's fault table, by role name.
-pub const ROLE_FAULTS: &[(&str, &[FaultSpec])] = &[("map", MAP_FAULTS), ("ar", AR_FAULTS)];
+pub const ROLE_FAULTS: &[(&str, &[FaultSpec])] = &[
+    ("map", MAP_FAULTS),
+    ("ar", AR_FAULTS),
+    ("mn", MN_FAULTS),
+];
 
 /// The set of faults switched on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -371,7 +413,12 @@ mod tests {
             shared,
         ]
         .concat();
-        for (role, table, sources) in [("map", MAP_FAULTS, map), ("ar", AR_FAULTS, ar)] {
+        let mn = [include_str!("mn/mod.rs"), include_str!("mn/select.rs")].concat();
+        for (role, table, sources) in [
+            ("map", MAP_FAULTS, map),
+            ("ar", AR_FAULTS, ar),
+            ("mn", MN_FAULTS, mn),
+        ] {
             for s in table {
                 let needle = format!("Fault::{:?}", s.fault);
                 assert!(

@@ -10,7 +10,8 @@
 //! options), [`discovery`] (MAP option advertising and dynamic MAP
 //! discovery), [`faults`], [`control`] (the control socket), [`log`]
 //! (event logs), [`signals`], [`addr`].
-//! Roles: [`map`] (Mobility Anchor Point), [`ar`] (Access Router).
+//! Roles: [`map`] (Mobility Anchor Point), [`ar`] (Access Router), [`mn`]
+//! (mobile node).
 
 pub mod addr;
 pub mod ar;
@@ -22,6 +23,7 @@ pub mod faults;
 pub mod link;
 pub mod log;
 pub mod map;
+pub mod mn;
 pub mod nd;
 pub mod packet;
 pub mod ra;

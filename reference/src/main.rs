@@ -5,9 +5,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use hmip6_ref::ar::config::{ArArgs, ArConfig};
-use hmip6_ref::config::{CommonArgs, ConfigError};
-use hmip6_ref::faults::{self, FaultSpec, AR_FAULTS, MAP_FAULTS};
+use hmip6_ref::config::ConfigError;
+use hmip6_ref::faults::{self, FaultSpec, AR_FAULTS, MAP_FAULTS, MN_FAULTS};
 use hmip6_ref::map::config::{MapArgs, MapConfig};
+use hmip6_ref::mn::config::{MnArgs, MnConfig};
 
 #[derive(Parser)]
 #[command(
@@ -26,18 +27,20 @@ enum Role {
     Map(MapArgs),
     /// Run an Access Router.
     Ar(ArArgs),
+    /// Run an HMIPv6-aware mobile node.
+    Mn(MnArgs),
 }
 
 /// `--list-faults`, else check the configuration (exit 2 on an error) and
 /// run the daemon (exit 1 if it cannot start).
 fn serve<C>(
     role: &str,
-    common: &CommonArgs,
+    list_faults: bool,
     table: &[FaultSpec],
     config: impl FnOnce() -> Result<C, ConfigError>,
     run: impl FnOnce(C) -> Result<(), String>,
 ) -> ExitCode {
-    if common.list_faults {
+    if list_faults {
         print!("{}", faults::listing(table));
         return ExitCode::SUCCESS;
     }
@@ -61,17 +64,24 @@ fn main() -> ExitCode {
     match Cli::parse().role {
         Role::Map(args) => serve(
             "map",
-            &args.common,
+            args.common.list_faults,
             MAP_FAULTS,
             || MapConfig::from_args(&args),
             hmip6_ref::map::daemon::run,
         ),
         Role::Ar(args) => serve(
             "ar",
-            &args.common,
+            args.common.list_faults,
             AR_FAULTS,
             || ArConfig::from_args(&args),
             hmip6_ref::ar::daemon::run,
+        ),
+        Role::Mn(args) => serve(
+            "mn",
+            args.list_faults,
+            MN_FAULTS,
+            || MnConfig::from_args(&args),
+            hmip6_ref::mn::daemon::run,
         ),
     }
 }

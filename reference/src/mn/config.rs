@@ -1,0 +1,186 @@
+//! `hmip6-ref mn` flags, its YAML file (the flags' names as keys, flags
+//! win) and the checked [`MnConfig`].
+
+use std::net::Ipv6Addr;
+use std::path::PathBuf;
+
+use crate::config::{self as common, list, ConfigError};
+use crate::faults::{Faults, MN_FAULTS};
+use crate::log::LogFormat;
+
+/// Requested BU lifetime when not given: 15 units of 4 s (60 s).
+pub const DEFAULT_LIFETIME: u16 = 15;
+
+/// `hmip6-ref mn` flags.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct MnArgs {
+    /// YAML file with any of these settings under the same names (flags win).
+    #[arg(long, value_name = "FILE.yaml")]
+    pub config: Option<PathBuf>,
+    /// The mobile node's one interface (access routers come and go on it).
+    #[arg(long, value_name = "IF")]
+    pub link: Option<String>,
+    /// The home address.
+    #[arg(long, value_name = "ADDR")]
+    pub home_address: Option<Ipv6Addr>,
+    /// The home agent's address.
+    #[arg(long, value_name = "ADDR")]
+    pub home_agent: Option<Ipv6Addr>,
+    /// Requested BU lifetime in units of 4 seconds [default: 15].
+    #[arg(long, value_name = "UNITS")]
+    pub lifetime: Option<u16>,
+    /// Unix socket for the control protocol.
+    #[arg(long, value_name = "PATH")]
+    pub control: Option<PathBuf>,
+    /// Event log format on stderr: text or json [default: text].
+    #[arg(long, value_name = "FORMAT")]
+    pub log: Option<LogFormat>,
+    /// Switch a fault on (repeatable; see --list-faults).
+    #[arg(long, value_name = "NAME")]
+    pub fault: Vec<String>,
+    /// Print the faults (NAME  REQUIREMENT-ID  description) and exit.
+    #[arg(long)]
+    pub list_faults: bool,
+}
+
+/// The YAML form.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct MnFile {
+    link: Option<String>,
+    home_address: Option<Ipv6Addr>,
+    home_agent: Option<Ipv6Addr>,
+    lifetime: Option<u16>,
+    control: Option<PathBuf>,
+    log: Option<LogFormat>,
+    #[serde(default)]
+    fault: Vec<String>,
+}
+
+/// The checked configuration the MN runs with.
+#[derive(Debug, Clone)]
+pub struct MnConfig {
+    pub link: String,
+    pub home_address: Ipv6Addr,
+    pub home_agent: Ipv6Addr,
+    /// Requested BU lifetime, units of 4 s (1 or more).
+    pub lifetime: u16,
+    pub control: Option<PathBuf>,
+    pub log: LogFormat,
+    pub faults: Faults,
+}
+
+impl MnConfig {
+    /// Merge the flags over the file (if any) and check the result.
+    pub fn from_args(a: &MnArgs) -> Result<MnConfig, ConfigError> {
+        let file: MnFile = common::load_config(&a.config)?;
+        let src = |flag: &str| common::source(&a.config, flag);
+        let link = a
+            .link
+            .clone()
+            .or(file.link)
+            .ok_or_else(|| ConfigError(format!("missing {}: the interface", src("link"))))?;
+        let home_address = a.home_address.or(file.home_address).ok_or_else(|| {
+            ConfigError(format!("missing {}: the home address", src("home-address")))
+        })?;
+        let home_agent = a.home_agent.or(file.home_agent).ok_or_else(|| {
+            ConfigError(format!("missing {}: the home agent", src("home-agent")))
+        })?;
+        let lifetime = a.lifetime.or(file.lifetime).unwrap_or(DEFAULT_LIFETIME);
+        if lifetime == 0 {
+            return Err(ConfigError(
+                "--lifetime 0 would deregister: give 1 or more (units of 4 s)".into(),
+            ));
+        }
+        let faults = Faults::parse(&list(&a.fault, file.fault), MN_FAULTS)
+            .map_err(|e| ConfigError(format!("--fault: {e}")))?;
+        Ok(MnConfig {
+            link,
+            home_address: common::check_global("home-address", home_address)?,
+            home_agent: common::check_global("home-agent", home_agent)?,
+            lifetime,
+            control: a.control.clone().or(file.control),
+            log: a.log.or(file.log).unwrap_or_default(),
+            faults,
+        })
+    }
+
+    /// A configuration for tests: home address `2001:db8:aaaa::2`, home
+    /// agent `2001:db8:aaaa::1`, default lifetime, no fault.
+    pub fn for_test() -> MnConfig {
+        MnConfig {
+            link: "mn0".into(),
+            home_address: Ipv6Addr::new(0x2001, 0xdb8, 0xaaaa, 0, 0, 0, 0, 2),
+            home_agent: Ipv6Addr::new(0x2001, 0xdb8, 0xaaaa, 0, 0, 0, 0, 1),
+            lifetime: DEFAULT_LIFETIME,
+            control: None,
+            log: LogFormat::Off,
+            faults: Faults::none(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::Fault;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        mn: MnArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<MnConfig, ConfigError> {
+        let t = T::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
+            .map_err(|e| ConfigError(e.to_string()))?;
+        MnConfig::from_args(&t.mn)
+    }
+
+    const BASE: [&str; 6] = [
+        "--link",
+        "mn0",
+        "--home-address",
+        "2001:db8:aaaa::2",
+        "--home-agent",
+        "2001:db8:aaaa::1",
+    ];
+
+    #[test]
+    fn flags_defaults_and_errors() {
+        let c = parse(&BASE).unwrap();
+        assert_eq!(c.lifetime, 15);
+        let c = parse(&[&BASE[..], &["--lifetime", "3", "--fault", "no-reverse-tunnel"]].concat())
+            .unwrap();
+        assert_eq!(c.lifetime, 3);
+        assert!(c.faults.has(Fault::NoReverseTunnel));
+        for (args, needle) in [
+            (&["--lifetime", "0"][..], "--lifetime"),
+            (&["--fault", "no-ba"][..], "hmip6-ref map"),
+            (&["--home-agent", "fe80::1"][..], "--home-agent"),
+        ] {
+            let e = parse(&[&BASE[..], args].concat()).unwrap_err();
+            assert!(e.0.contains(needle), "{args:?}: {e}");
+        }
+        let e = parse(&["--link", "mn0"]).unwrap_err();
+        assert!(e.0.contains("--home-address"), "{e}");
+    }
+
+    #[test]
+    fn yaml_file_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("mn.yaml");
+        std::fs::write(
+            &f,
+            "link: mn0\nhome-address: 2001:db8:aaaa::2\nhome-agent: 2001:db8:aaaa::1\nlifetime: 7\nfault: [nearest-map-chosen]\n",
+        )
+        .unwrap();
+        let c = parse(&["--config", f.to_str().unwrap(), "--lifetime", "9"]).unwrap();
+        assert_eq!(c.lifetime, 9);
+        assert!(c.faults.has(Fault::NearestMapChosen));
+        std::fs::write(&f, "link: mn0\nbogus: 1\n").unwrap();
+        let e = parse(&["--config", f.to_str().unwrap()]).unwrap_err();
+        assert!(e.0.contains("mn.yaml:2:"), "{e}");
+    }
+}

@@ -1,0 +1,977 @@
+//! The HMIPv6-aware mobile node (RFC 4140 3.1, 5, 6.1, 7.2, 8, 9.1) on
+//! one link: it follows the access routers' RAs (the default router, the
+//! LCoA from the advertised prefix, the MAP options), chooses a MAP,
+//! registers the RCoA with it (local BU) and, once the MAP accepted, the
+//! RCoA with its home agent through the reverse tunnel to the MAP. Without
+//! a usable MAP it falls back to plain Mobile IPv6 (BU to the HA with the
+//! LCoA).
+//!
+//! [`Mn`] is the whole engine, free of I/O like the routers': frames in
+//! through [`Mn::handle_frame`], time through [`Mn::tick`], frames out of
+//! [`Mn::take_output`]. [`daemon`] drives it on a real link.
+
+pub mod config;
+pub mod daemon;
+pub mod select;
+
+use std::net::Ipv6Addr;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use wire::frame::{Decoded, ExtLayer, Frame, Layer};
+use wire::icmpv6::{Icmpv6Message, Icmpv6Repr};
+use wire::ipv6::Ipv6Repr;
+use wire::ipv6_options::{Ipv6Option, OptionsHeaderRepr};
+use wire::mobility::{BindingAckRepr, BindingUpdateRepr, MhMessage, MobilityRepr};
+use wire::nd::{MapOptionRepr, NdOption};
+use wire::{rules, MacAddr};
+
+use crate::addr::{is_link_local, is_solicited_node, solicited_node, Prefix, ALL_NODES};
+use crate::control;
+use crate::faults::{Fault, MN_FAULTS};
+use crate::log::{s, v, Logger};
+use crate::nd::{self as ndp, LinkState};
+use crate::packet::{self, fatal_finding, read_addr, Rejection, ETH};
+use crate::ra::map_options;
+
+use config::MnConfig;
+use select::{MapStore, Rules};
+
+/// The MN's one link.
+pub const LINK: usize = 0;
+const LINK_NAMES: [&str; 1] = ["link"];
+
+/// First wait for a BA (RFC 6275 13: InitialBindackTimeoutFirstReg ~1 s),
+/// doubled per retransmission up to [`MAX_BINDACK_TIMEOUT`].
+pub const INITIAL_BINDACK_TIMEOUT: Duration = Duration::from_secs(1);
+pub const MAX_BINDACK_TIMEOUT: Duration = Duration::from_secs(32);
+/// BUs to a previous MAP are sent at most this many times.
+const PREVIOUS_MAP_TRIES: u32 = 3;
+/// How deep tunnels to the MN may nest.
+const MAX_NESTING: usize = 3;
+/// Identifier of the echo requests of the `echo` command.
+pub const ECHO_IDENT: u16 = 0x4d4e;
+
+/// Where a registration stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// BU sent, no BA yet.
+    Pending,
+    /// Accepted (BA status below 128).
+    Bound,
+    /// Refused with this status.
+    Rejected(u8),
+}
+
+/// One binding the MN keeps with a MAP or its HA: `hoa` (RCoA or home
+/// address) bound to `coa` (LCoA or RCoA) at `peer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub peer: Ipv6Addr,
+    pub hoa: Ipv6Addr,
+    pub coa: Ipv6Addr,
+    /// Sequence number of the last BU sent.
+    pub seq: u16,
+    pub state: State,
+    /// Lifetime asked for, units of 4 s.
+    pub requested: u16,
+    /// Lifetime granted by the last successful BA, units of 4 s.
+    pub granted: u16,
+    /// When the last BU went out and when the binding was last accepted.
+    pub sent: Instant,
+    pub bound_at: Option<Instant>,
+    /// BUs sent without a BA since the last accepted one.
+    pub tries: u32,
+    /// Next retransmission (no BA yet) or refresh.
+    pub next: Option<Instant>,
+}
+
+impl Registration {
+    fn new(peer: Ipv6Addr, hoa: Ipv6Addr, coa: Ipv6Addr, requested: u16, now: Instant) -> Self {
+        Registration {
+            peer,
+            hoa,
+            coa,
+            seq: 0,
+            state: State::Pending,
+            requested,
+            granted: 0,
+            sent: now,
+            bound_at: None,
+            tries: 0,
+            next: None,
+        }
+    }
+
+    /// Time left of the granted lifetime at `now`.
+    pub fn remaining(&self, now: Instant) -> Duration {
+        match self.bound_at {
+            Some(t) => (t + units(self.granted)).saturating_duration_since(now),
+            None => Duration::ZERO,
+        }
+    }
+
+    fn json(&self, now: Instant) -> Value {
+        json!({
+            "seq": self.seq,
+            "state": match self.state {
+                State::Pending => "pending",
+                State::Bound => "bound",
+                State::Rejected(_) => "rejected",
+            },
+            "status": match self.state { State::Rejected(st) => Value::from(st), _ => Value::Null },
+            "requested_lifetime": self.requested,
+            "granted_lifetime": self.granted,
+            "remaining_s": self.remaining(now).as_secs(),
+        })
+    }
+}
+
+/// A lifetime in units of 4 s as a duration.
+fn units(u: u16) -> Duration {
+    Duration::from_secs(4 * u64::from(u))
+}
+
+/// Which registration a BA answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Map,
+    Previous,
+    Ha,
+}
+
+/// The mobile node's protocol engine.
+pub struct Mn {
+    cfg: MnConfig,
+    link: LinkState,
+    /// Interface identifier source: the EUI-64 link-local address.
+    iid: Ipv6Addr,
+    router: Option<Ipv6Addr>,
+    prefix: Option<Prefix>,
+    lcoa: Option<Ipv6Addr>,
+    maps: MapStore,
+    map: Option<Registration>,
+    previous: Option<Registration>,
+    ha: Option<Registration>,
+    seq: u16,
+    echo_seq: u16,
+    log: Logger,
+    out: Vec<(usize, Vec<u8>)>,
+}
+
+impl Mn {
+    /// A mobile node with MAC `mac` starting at `now`.
+    pub fn new(cfg: MnConfig, mac: MacAddr, log: Logger, _now: Instant) -> Mn {
+        let link = LinkState::new(mac, None, Duration::from_secs(1));
+        Mn {
+            iid: link.ll,
+            link,
+            cfg,
+            router: None,
+            prefix: None,
+            lcoa: None,
+            maps: MapStore::default(),
+            map: None,
+            previous: None,
+            ha: None,
+            seq: 0,
+            echo_seq: 0,
+            log,
+            out: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &MnConfig {
+        &self.cfg
+    }
+    pub fn lcoa(&self) -> Option<Ipv6Addr> {
+        self.lcoa
+    }
+    pub fn router(&self) -> Option<Ipv6Addr> {
+        self.router
+    }
+    pub fn maps(&self) -> &MapStore {
+        &self.maps
+    }
+    /// The binding with the current MAP.
+    pub fn map_binding(&self) -> Option<&Registration> {
+        self.map.as_ref()
+    }
+    /// The local BU to the previous MAP after a move to another domain.
+    pub fn previous_binding(&self) -> Option<&Registration> {
+        self.previous.as_ref()
+    }
+    pub fn ha_binding(&self) -> Option<&Registration> {
+        self.ha.as_ref()
+    }
+    /// The RCoA in use (the current MAP's binding).
+    pub fn rcoa(&self) -> Option<Ipv6Addr> {
+        self.map.as_ref().map(|m| m.hoa)
+    }
+
+    /// Frames to send, by link, in order.
+    pub fn take_output(&mut self) -> Vec<(usize, Vec<u8>)> {
+        std::mem::take(&mut self.out)
+    }
+
+    fn has(&self, f: Fault) -> bool {
+        self.cfg.faults.has(f)
+    }
+
+    fn event(&self, name: &str, fields: &[(&str, Value)]) {
+        self.log.event(name, fields);
+    }
+
+    fn reject(&self, (reason, offset): Rejection) {
+        let mut f = vec![("reason", s(reason))];
+        if let Some(o) = offset {
+            f.push(("offset", v(o)));
+        }
+        self.event("drop", &f);
+    }
+
+    fn drop_frame(&self, reason: &str) {
+        self.reject((reason.to_string(), None));
+    }
+
+    // ------------------------------------------------------------------
+    // Addresses and sending
+    // ------------------------------------------------------------------
+
+    /// Unicast addresses the MN answers on the link (NS) and accepts.
+    fn on_link_own(&self, a: &Ipv6Addr) -> bool {
+        *a == self.link.ll || Some(*a) == self.lcoa
+    }
+
+    fn is_own(&self, a: &Ipv6Addr) -> bool {
+        self.on_link_own(a) || Some(*a) == self.rcoa() || *a == self.cfg.home_address
+    }
+
+    fn listens(&self, g: &Ipv6Addr) -> bool {
+        *g == ALL_NODES
+            || (is_solicited_node(g)
+                && (*g == solicited_node(&self.link.ll)
+                    || self.lcoa.is_some_and(|l| *g == solicited_node(&l))))
+    }
+
+    /// Send an IPv6 packet: link-local and multicast destinations on the
+    /// link, everything else through the default router.
+    fn send_ip(&mut self, now: Instant, packet: Vec<u8>) {
+        let Some(dst) = read_addr(&packet, 24) else {
+            return;
+        };
+        let next_hop = if is_link_local(&dst) || dst.is_multicast() {
+            dst
+        } else {
+            match self.router {
+                Some(r) => r,
+                None => return self.event("no_route", &[("dst", s(dst))]),
+            }
+        };
+        if let Some(f) = self.link.send(now, next_hop, packet) {
+            self.out.push((LINK, f));
+        }
+    }
+
+    /// Send `inner` (IPv6 layers from the RCoA) reverse-tunnelled to the
+    /// current MAP: outer LCoA → MAP (RFC 4140 6.1.1), unless the
+    /// `no-reverse-tunnel` fault sends it as it is.
+    fn send_from_rcoa(&mut self, now: Instant, inner: Vec<Layer>) {
+        let tunnel = match (&self.map, self.lcoa) {
+            (Some(m), Some(l)) if !self.has(Fault::NoReverseTunnel) => Some((l, m.peer)),
+            _ => None,
+        };
+        let mut layers = Vec::new();
+        if let Some((lcoa, map)) = tunnel {
+            layers.push(Layer::ipv6(lcoa, map, 64));
+        }
+        layers.extend(inner);
+        self.send_ip(now, Frame::new(layers).emit());
+    }
+
+    fn next_seq(&mut self) -> u16 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    // ------------------------------------------------------------------
+    // Binding Updates
+    // ------------------------------------------------------------------
+
+    fn reg_mut(&mut self, w: Which) -> Option<&mut Registration> {
+        match w {
+            Which::Map => self.map.as_mut(),
+            Which::Previous => self.previous.as_mut(),
+            Which::Ha => self.ha.as_mut(),
+        }
+    }
+
+    /// Send (again) the BU of registration `w` with a new sequence number.
+    fn send_bu(&mut self, now: Instant, w: Which) {
+        let seq = self.next_seq();
+        let no_a = w != Which::Ha && self.has(Fault::BuWithoutAFlag);
+        let no_m = self.has(Fault::BuWithoutMFlag);
+        let Some(r) = self.reg_mut(w) else {
+            return;
+        };
+        r.seq = seq;
+        r.sent = now;
+        r.tries += 1;
+        let backoff = INITIAL_BINDACK_TIMEOUT
+            .saturating_mul(1 << (r.tries - 1).min(6))
+            .min(MAX_BINDACK_TIMEOUT);
+        r.next = Some(now + backoff);
+        if w == Which::Previous && r.tries >= PREVIOUS_MAP_TRIES {
+            r.next = None;
+        }
+        let r = r.clone();
+        let bu = match w {
+            Which::Map | Which::Previous => {
+                let mut b = BindingUpdateRepr::local(seq, r.requested);
+                b.m_flag = !no_m;
+                b.a_flag = !no_a;
+                b
+            }
+            Which::Ha => BindingUpdateRepr {
+                seq,
+                a_flag: true,
+                h_flag: true,
+                lifetime: r.requested,
+                ..Default::default()
+            },
+        };
+        let layers = vec![
+            Layer::ipv6(r.coa, r.peer, 64),
+            Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(vec![
+                Ipv6Option::HomeAddress {
+                    length: None,
+                    address: r.hoa,
+                },
+            ]))),
+            Layer::Mobility(MobilityRepr::new(MhMessage::BindingUpdate(bu), Vec::new())),
+        ];
+        self.event(
+            "bu_sent",
+            &[
+                ("to", s(r.peer)),
+                (
+                    "kind",
+                    s(match w {
+                        Which::Map => "map",
+                        Which::Previous => "previous_map",
+                        Which::Ha => "ha",
+                    }),
+                ),
+                ("hoa", s(r.hoa)),
+                ("coa", s(r.coa)),
+                ("seq", v(seq)),
+                ("lifetime", v(r.requested)),
+            ],
+        );
+        // The HA BU from the RCoA goes through the MAP (6.1.1); every other
+        // BU from the LCoA straight to its MAP or HA.
+        if w == Which::Ha && Some(r.coa) == self.rcoa() {
+            self.send_from_rcoa(now, layers);
+        } else {
+            self.send_ip(now, Frame::new(layers).emit());
+        }
+        if no_a {
+            // Nothing will answer: count the binding as up at once.
+            self.accepted(now, w, r.requested);
+        }
+    }
+
+    /// The lifetime of the HA BU: the requested one, not above what the
+    /// MAP granted (RFC 4140 6.1) when the CoA is the RCoA; the fault
+    /// `ha-lifetime-above-map` asks for twice the MAP's.
+    fn ha_lifetime(&self, coa: Ipv6Addr) -> u16 {
+        match &self.map {
+            Some(m) if m.hoa == coa && m.state == State::Bound => {
+                if self.has(Fault::HaLifetimeAboveMap) {
+                    m.granted.saturating_mul(2).max(m.granted.saturating_add(1))
+                } else {
+                    self.cfg.lifetime.min(m.granted)
+                }
+            }
+            _ => self.cfg.lifetime,
+        }
+    }
+
+    /// Register `coa` with the HA (a new HA binding).
+    fn start_ha(&mut self, now: Instant, coa: Ipv6Addr) {
+        let lifetime = self.ha_lifetime(coa);
+        self.ha = Some(Registration::new(
+            self.cfg.home_agent,
+            self.cfg.home_address,
+            coa,
+            lifetime,
+            now,
+        ));
+        self.send_bu(now, Which::Ha);
+    }
+
+    /// Registration `w` accepted with lifetime `granted`.
+    fn accepted(&mut self, now: Instant, w: Which, granted: u16) {
+        let Some(r) = self.reg_mut(w) else {
+            return;
+        };
+        r.state = State::Bound;
+        r.granted = granted;
+        r.bound_at = Some(now);
+        r.tries = 0;
+        // Refresh at 3/4 of the lifetime; the previous MAP's is not.
+        r.next = (granted > 0 && w != Which::Previous).then(|| now + units(granted) * 3 / 4);
+        if w == Which::Map {
+            let rcoa = r.hoa;
+            let fresh = self.ha.as_ref().is_none_or(|h| h.coa != rcoa);
+            if fresh {
+                // After the MAP's BA, not before (6.1): the HA binding
+                // (RCoA, home address), 3.1 and 6.1.
+                self.start_ha(now, rcoa);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // MAP choice and movement
+    // ------------------------------------------------------------------
+
+    /// Choose the MAP again (after an RA, an option expiring) and make the
+    /// bindings follow: a new MAP → local BU (and, having moved, a BU to
+    /// the previous MAP), the same MAP with a new LCoA → local BU, no MAP
+    /// → Mobile IPv6 with the LCoA.
+    fn reconsider(&mut self, now: Instant) {
+        let Some(lcoa) = self.lcoa else {
+            return;
+        };
+        let current = self.map.as_ref().map(|m| m.peer);
+        let chosen = self
+            .maps
+            .select(now, Rules::of(&self.cfg.faults), current)
+            .map(|o| o.address);
+        match chosen {
+            Some(map) if Some(map) == current => {
+                if self.map.as_ref().is_some_and(|m| m.coa != lcoa) {
+                    self.event("movement", &[("map", s(map)), ("lcoa", s(lcoa))]);
+                    if let Some(m) = self.map.as_mut() {
+                        m.coa = lcoa;
+                        m.tries = 0;
+                        m.state = State::Pending;
+                    }
+                    self.send_bu(now, Which::Map);
+                }
+            }
+            Some(map) => {
+                let rcoa = select::rcoa(map, self.iid);
+                self.event(
+                    "map_selected",
+                    &[("map", s(map)), ("rcoa", s(rcoa)), ("lcoa", s(lcoa))],
+                );
+                if let Some(old) = self.map.take() {
+                    // A move into another MAP domain: the previous MAP
+                    // forwards to the new LCoA meanwhile (6.1, 8).
+                    if old.coa != lcoa && !self.has(Fault::NoPreviousMapBu) {
+                        self.previous = Some(Registration::new(
+                            old.peer,
+                            old.hoa,
+                            lcoa,
+                            self.cfg.lifetime,
+                            now,
+                        ));
+                        self.send_bu(now, Which::Previous);
+                    }
+                }
+                self.map = Some(Registration::new(map, rcoa, lcoa, self.cfg.lifetime, now));
+                self.send_bu(now, Which::Map);
+                if self.has(Fault::HaBeforeMapBa) && self.ha.as_ref().is_none_or(|h| h.coa != rcoa)
+                {
+                    self.start_ha(now, rcoa);
+                }
+            }
+            None => {
+                let had_map = self.map.take().is_some();
+                if had_map || self.ha.as_ref().is_none_or(|h| h.coa != lcoa) {
+                    self.event("mobile_ipv6", &[("lcoa", s(lcoa))]);
+                    self.start_ha(now, lcoa);
+                }
+            }
+        }
+    }
+
+    /// A valid RA (RFC 4861 6.1.2 checked by the caller) from `src`.
+    fn on_ra(
+        &mut self,
+        now: Instant,
+        src: Ipv6Addr,
+        src_mac: MacAddr,
+        router_lifetime: u16,
+        options: &[NdOption],
+    ) {
+        if !is_link_local(&src) {
+            return self.reject((
+                "RA source is not link-local".into(),
+                Some(ETH + 8),
+            ));
+        }
+        let mac = ndp::slla(options).unwrap_or(src_mac);
+        for f in self.link.learn(src, mac) {
+            self.out.push((LINK, f));
+        }
+        let prefix = options.iter().find_map(|o| match o {
+            NdOption::PrefixInformation(p)
+                if p.a_flag && p.prefix_len == 64 && p.valid_lifetime > 0 =>
+            {
+                Some(Prefix::new(p.prefix, 64))
+            }
+            _ => None,
+        });
+        let maps = map_options(options);
+        self.event(
+            "ra_received",
+            &[
+                ("from", s(src)),
+                ("prefix", prefix.map(s).unwrap_or(Value::Null)),
+                ("map_options", v(maps.len())),
+            ],
+        );
+        let new_link = prefix.is_some_and(|p| Some(p) != self.prefix);
+        if self.router == Some(src) && router_lifetime == 0 {
+            self.router = None;
+        } else if router_lifetime > 0 && (self.router.is_none() || new_link) {
+            self.router = Some(src);
+        }
+        if self.router != Some(src) {
+            // Another router on the same link: its MAP options count.
+            self.store_maps(now, &maps);
+            return self.reconsider(now);
+        }
+        if let (true, Some(p)) = (new_link, prefix) {
+            let lcoa = select::rcoa(p.addr, self.iid);
+            self.event(
+                "lcoa",
+                &[("prefix", s(p)), ("lcoa", s(lcoa)), ("router", s(src))],
+            );
+            self.prefix = Some(p);
+            self.lcoa = Some(lcoa);
+            self.maps.clear();
+        }
+        self.store_maps(now, &maps);
+        self.reconsider(now);
+    }
+
+    /// Store an RA's MAP options (7.2); the `lifetime-zero-map-kept`
+    /// fault ignores a lifetime of 0 for the MAP in use.
+    fn store_maps(&mut self, now: Instant, maps: &[MapOptionRepr]) {
+        let current = self.map.as_ref().map(|m| m.peer);
+        let kept: Vec<MapOptionRepr> = maps
+            .iter()
+            .filter(|o| {
+                !(self.has(Fault::LifetimeZeroMapKept)
+                    && o.valid_lifetime == 0
+                    && Some(o.address) == current)
+            })
+            .cloned()
+            .collect();
+        self.maps.store(now, &kept);
+    }
+
+    // ------------------------------------------------------------------
+    // Input
+    // ------------------------------------------------------------------
+
+    /// A frame received on `link` at `now`.
+    pub fn handle_frame(&mut self, now: Instant, link: usize, frame: &[u8]) {
+        if link != LINK {
+            return;
+        }
+        match packet::frame_for(frame, self.link.mac) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(r) => return self.reject(r),
+        }
+        self.receive(now, frame, 0);
+    }
+
+    fn receive(&mut self, now: Instant, frame: &[u8], depth: usize) {
+        let d = Frame::decode(frame);
+        let (ip, end) = match packet::ipv6_of(&d, frame) {
+            Ok(x) => x,
+            Err(r) => return self.reject(r),
+        };
+        let for_us = if ip.dst.is_multicast() {
+            self.listens(&ip.dst)
+        } else {
+            self.is_own(&ip.dst)
+        };
+        if !for_us {
+            return;
+        }
+        let mut rh2 = None;
+        for (i, layer) in d.frame.layers.iter().enumerate().skip(2) {
+            match layer {
+                Layer::HopByHop(_) | Layer::DestinationOptions(_) => {}
+                Layer::Routing(r) => match r.repr.type2_address() {
+                    Some(a) if self.is_own(&a) => rh2 = Some(a),
+                    _ if r.repr.segments_left == 0 => {}
+                    _ => return self.drop_frame("routing header not for the MN"),
+                },
+                Layer::Icmpv6(m) => return self.icmp(now, frame, &d, &ip, m),
+                Layer::Mobility(m) => return self.mobility(now, &d, &ip, rh2, m),
+                Layer::Ipv6(_) => return self.decapsulate(now, frame, &d, &ip, end, i, depth),
+                _ => {
+                    return self.event("ignored", &[("reason", s("upper layer not handled"))]);
+                }
+            }
+        }
+    }
+
+    /// A tunnelled packet: from a MAP the MN is bound with, to the LCoA
+    /// (or, nested, to the RCoA); the inner packet is received as if it
+    /// had come alone.
+    #[allow(clippy::too_many_arguments)]
+    fn decapsulate(
+        &mut self,
+        now: Instant,
+        frame: &[u8],
+        d: &Decoded,
+        ip: &Ipv6Repr,
+        end: usize,
+        i: usize,
+        depth: usize,
+    ) {
+        let from_map = [&self.map, &self.previous]
+            .into_iter()
+            .flatten()
+            .any(|r| r.peer == ip.src);
+        if !from_map || ip.dst.is_multicast() || depth >= MAX_NESTING {
+            return self.drop_frame("tunnelled packet not from a MAP of the MN");
+        }
+        let Some(&(start, _)) = d.spans.get(i) else {
+            return;
+        };
+        let Some(inner) = frame.get(start..end) else {
+            return;
+        };
+        self.event("tunnel_decap", &[("from", s(ip.src)), ("len", v(inner.len()))]);
+        let mut f = frame[..ETH].to_vec();
+        f.extend_from_slice(inner);
+        self.receive(now, &f, depth + 1);
+    }
+
+    fn icmp(&mut self, now: Instant, frame: &[u8], d: &Decoded, ip: &Ipv6Repr, m: &Icmpv6Repr) {
+        if let Err(r) = packet::check_icmp(d, ip, m) {
+            return self.reject(r);
+        }
+        let src_mac = MacAddr::from_bytes(&frame[6..12]);
+        match &m.message {
+            Icmpv6Message::NeighborSolicit {
+                target, options, ..
+            } if self.on_link_own(target) => {
+                let slla = ndp::slla(options);
+                if let (Some(mac), false) = (slla, ip.src.is_unspecified()) {
+                    for f in self.link.learn(ip.src, mac) {
+                        self.out.push((LINK, f));
+                    }
+                }
+                let na = self
+                    .link
+                    .answer_ns(ip.src, src_mac, slla, *target, *target, false);
+                self.out.push((LINK, na));
+            }
+            Icmpv6Message::NeighborAdvert {
+                target, options, ..
+            } if !target.is_multicast() && !self.on_link_own(target) => {
+                let mac = ndp::tlla(options).unwrap_or(src_mac);
+                for f in self.link.learn(*target, mac) {
+                    self.out.push((LINK, f));
+                }
+            }
+            Icmpv6Message::RouterAdvert {
+                router_lifetime,
+                options,
+                ..
+            } => self.on_ra(now, ip.src, src_mac, *router_lifetime, options),
+            Icmpv6Message::EchoRequest { ident, seq, data } => {
+                let reply = Icmpv6Message::EchoReply {
+                    ident: *ident,
+                    seq: *seq,
+                    data: data.clone(),
+                };
+                if ip.dst.is_multicast() {
+                    return;
+                }
+                self.event("echo_reply", &[("to", s(ip.src)), ("from", s(ip.dst))]);
+                let layers = vec![
+                    Layer::ipv6(ip.dst, ip.src, 64),
+                    Layer::Icmpv6(Icmpv6Repr::new(reply)),
+                ];
+                if Some(ip.dst) == self.rcoa() {
+                    self.send_from_rcoa(now, layers);
+                } else if self.on_link_own(&ip.dst) {
+                    self.send_ip(now, Frame::new(layers).emit());
+                }
+            }
+            Icmpv6Message::EchoReply { ident, seq, .. } => self.event(
+                "echo_reply_received",
+                &[("from", s(ip.src)), ("ident", v(*ident)), ("seq", v(*seq))],
+            ),
+            _ => {}
+        }
+    }
+
+    /// A Mobility Header for the MN: only BAs are handled.
+    fn mobility(
+        &mut self,
+        now: Instant,
+        d: &Decoded,
+        ip: &Ipv6Repr,
+        rh2: Option<Ipv6Addr>,
+        m: &MobilityRepr,
+    ) {
+        if let Some(f) = fatal_finding(
+            d,
+            &[
+                rules::MH_CHECKSUM,
+                rules::MH_PAYLOAD_PROTO,
+                rules::MH_LENGTH,
+                rules::MH_MESSAGE_LENGTH,
+                rules::MH_OPTION_LENGTH,
+                rules::TRUNCATED,
+            ],
+        ) {
+            return self.reject(packet::finding_rejection("Mobility Header", &f));
+        }
+        let MhMessage::BindingAck(ba) = &m.message else {
+            return self.event(
+                "ignored",
+                &[
+                    ("reason", s("MH type not handled by the MN")),
+                    ("mh_type", v(m.message.mh_type())),
+                ],
+            );
+        };
+        self.on_ba(now, ip, rh2, ba);
+    }
+
+    fn on_ba(&mut self, now: Instant, ip: &Ipv6Repr, rh2: Option<Ipv6Addr>, ba: &BindingAckRepr) {
+        let skip_rh2 = self.has(Fault::AcceptBaWithoutRh2);
+        let which = [Which::Map, Which::Previous, Which::Ha]
+            .into_iter()
+            .find(|w| {
+                let r = match w {
+                    Which::Map => self.map.as_ref(),
+                    Which::Previous => self.previous.as_ref(),
+                    Which::Ha => self.ha.as_ref(),
+                };
+                r.is_some_and(|r| r.peer == ip.src)
+            });
+        let Some(w) = which else {
+            return self.drop_frame("BA from no MAP or HA the MN registered with");
+        };
+        let Some(r) = self.reg_mut(w).map(|r| r.clone()) else {
+            return;
+        };
+        // RFC 4140 6.1: a BA without a type 2 routing header holding the
+        // RCoA is silently ignored (the HA's: holding the home address).
+        if rh2 != Some(r.hoa) && !(skip_rh2 && w != Which::Ha) {
+            return self.event(
+                "ba_ignored",
+                &[
+                    ("from", s(ip.src)),
+                    ("reason", s("no type 2 routing header with the MN's address")),
+                ],
+            );
+        }
+        self.event(
+            "ba_received",
+            &[
+                ("from", s(ip.src)),
+                ("status", v(ba.status)),
+                ("seq", v(ba.seq)),
+                ("lifetime", v(ba.lifetime)),
+            ],
+        );
+        if ba.status == 135 {
+            // Sequence number out of window: continue after the MAP's.
+            self.seq = ba.seq;
+            return self.send_bu(now, w);
+        }
+        if ba.seq != r.seq {
+            return self.event(
+                "ba_ignored",
+                &[("from", s(ip.src)), ("reason", s("sequence number mismatch"))],
+            );
+        }
+        if ba.status < 128 {
+            self.accepted(now, w, ba.lifetime);
+        } else if let Some(r) = self.reg_mut(w) {
+            r.state = State::Rejected(ba.status);
+            r.next = None;
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Time
+    // ------------------------------------------------------------------
+
+    /// Do what is due at `now`: ND retransmissions, options expiring,
+    /// BU retransmissions and refreshes.
+    pub fn tick(&mut self, now: Instant) {
+        for (link, f) in ndp::tick_links(
+            std::slice::from_mut(&mut self.link),
+            &LINK_NAMES,
+            now,
+            &self.log,
+        ) {
+            self.out.push((link, f));
+        }
+        if self.maps.expire(now) {
+            self.reconsider(now);
+        }
+        for w in [Which::Map, Which::Previous, Which::Ha] {
+            let due = match w {
+                Which::Map => &self.map,
+                Which::Previous => &self.previous,
+                Which::Ha => &self.ha,
+            }
+            .as_ref()
+            .and_then(|r| r.next)
+            .is_some_and(|t| t <= now);
+            if !due {
+                continue;
+            }
+            if w == Which::Ha {
+                let coa = self.ha.as_ref().map(|h| h.coa);
+                let lifetime = coa.map(|c| self.ha_lifetime(c));
+                if let (Some(h), Some(l)) = (self.ha.as_mut(), lifetime) {
+                    h.requested = l;
+                }
+            }
+            self.send_bu(now, w);
+        }
+        if self
+            .previous
+            .as_ref()
+            .is_some_and(|p| p.next.is_none() && p.remaining(now).is_zero())
+        {
+            self.previous = None;
+        }
+    }
+
+    /// When [`tick`](Self::tick) next has something to do.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let regs = [&self.map, &self.previous, &self.ha];
+        let mut d: Vec<Instant> = regs
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.next)
+            .collect();
+        d.extend(self.link.neighbors.next_deadline());
+        d.extend(self.maps.next_expiry());
+        if let Some(p) = &self.previous {
+            if p.next.is_none() {
+                d.extend(p.bound_at.map(|t| t + units(p.granted)));
+            }
+        }
+        d.into_iter().min()
+    }
+
+    // ------------------------------------------------------------------
+    // Control
+    // ------------------------------------------------------------------
+
+    /// The `bindings` answer: the current MAP's binding, the previous
+    /// MAP's, the HA's.
+    pub fn bindings_json(&self, now: Instant) -> Vec<Value> {
+        let mut out = Vec::new();
+        for (kind, r) in [("map", &self.map), ("previous_map", &self.previous)] {
+            if let Some(r) = r {
+                let mut o = r.json(now);
+                o["kind"] = json!(kind);
+                o["map"] = json!(r.peer.to_string());
+                o["rcoa"] = json!(r.hoa.to_string());
+                o["lcoa"] = json!(r.coa.to_string());
+                out.push(o);
+            }
+        }
+        if let Some(r) = &self.ha {
+            let mut o = r.json(now);
+            o["kind"] = json!("ha");
+            o["ha"] = json!(r.peer.to_string());
+            o["home"] = json!(r.hoa.to_string());
+            o["coa"] = json!(r.coa.to_string());
+            out.push(o);
+        }
+        out
+    }
+
+    /// The `maps` answer: the stored MAP options.
+    pub fn maps_json(&self, now: Instant) -> Vec<Value> {
+        self.maps
+            .iter()
+            .map(|m| {
+                json!({
+                    "map": m.option.address.to_string(),
+                    "dist": m.option.dist,
+                    "pref": m.option.pref,
+                    "r": m.option.r_flag,
+                    "lifetime": m.option.valid_lifetime,
+                    "remaining_s": m.expires.saturating_duration_since(now).as_secs(),
+                })
+            })
+            .collect()
+    }
+
+    /// `echo DST`: an echo request to DST from the RCoA, tunnelled LCoA →
+    /// MAP; without a MAP, from the LCoA.
+    fn echo(&mut self, now: Instant, dst: Ipv6Addr) -> String {
+        self.echo_seq = self.echo_seq.wrapping_add(1);
+        let src = match (self.rcoa(), self.lcoa) {
+            (Some(r), _) => r,
+            (None, Some(l)) => l,
+            (None, None) => return "error: no care-of address yet".into(),
+        };
+        let layers = vec![
+            Layer::ipv6(src, dst, 64),
+            Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::EchoRequest {
+                ident: ECHO_IDENT,
+                seq: self.echo_seq,
+                data: b"hmip6-ref mn echo".to_vec(),
+            })),
+        ];
+        self.event(
+            "echo_sent",
+            &[("src", s(src)), ("dst", s(dst)), ("seq", v(self.echo_seq))],
+        );
+        if Some(src) == self.rcoa() {
+            self.send_from_rcoa(now, layers);
+        } else {
+            self.send_ip(now, Frame::new(layers).emit());
+        }
+        format!("ok seq={}", self.echo_seq)
+    }
+
+    /// Answer a control command; `true` asks the daemon to stop.
+    pub fn control(&mut self, now: Instant, command: &str) -> (String, bool) {
+        let mut words = command.split_whitespace();
+        match (words.next().unwrap_or(""), words.next(), words.next()) {
+            ("bindings", None, _) => (control::lines(self.bindings_json(now)), false),
+            ("maps", None, _) => (control::lines(self.maps_json(now)), false),
+            ("faults", None, _) => (control::lines(self.cfg.faults.names(MN_FAULTS)), false),
+            ("echo", Some(dst), None) => match dst.parse::<Ipv6Addr>() {
+                Ok(a) if !a.is_multicast() && !a.is_unspecified() => (self.echo(now, a), false),
+                _ => (format!("error: {dst:?} is not a unicast IPv6 address"), false),
+            },
+            ("quit", None, _) => ("ok".into(), true),
+            _ => (
+                format!(
+                    "error: unknown command {command:?} (bindings, maps, faults, echo DST, quit)"
+                ),
+                false,
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

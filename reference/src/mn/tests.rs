@@ -1,0 +1,1 @@
+//! The MN engine fed with frames built by `wire`.
