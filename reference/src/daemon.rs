@@ -178,10 +178,7 @@ fn flush<E: Engine>(engine: &mut E, socks: &[Arc<PacketSocket>], log: &Logger) {
             continue;
         };
         if let Err(e) = sock.send_frame(&frame) {
-            log.event(
-                "send_failed",
-                &[("link", s(&sock.ifname)), ("error", s(e))],
-            );
+            log.event("send_failed", &[("link", s(&sock.ifname)), ("error", s(e))]);
         }
     }
 }

@@ -222,11 +222,8 @@ pub const MN_FAULTS: &[FaultSpec] = &[
 ];
 
 /// Every role's fault table, by role name.
-pub const ROLE_FAULTS: &[(&str, &[FaultSpec])] = &[
-    ("map", MAP_FAULTS),
-    ("ar", AR_FAULTS),
-    ("mn", MN_FAULTS),
-];
+pub const ROLE_FAULTS: &[(&str, &[FaultSpec])] =
+    &[("map", MAP_FAULTS), ("ar", AR_FAULTS), ("mn", MN_FAULTS)];
 
 /// The set of faults switched on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -83,9 +83,10 @@ impl MnConfig {
         let home_address = a.home_address.or(file.home_address).ok_or_else(|| {
             ConfigError(format!("missing {}: the home address", src("home-address")))
         })?;
-        let home_agent = a.home_agent.or(file.home_agent).ok_or_else(|| {
-            ConfigError(format!("missing {}: the home agent", src("home-agent")))
-        })?;
+        let home_agent = a
+            .home_agent
+            .or(file.home_agent)
+            .ok_or_else(|| ConfigError(format!("missing {}: the home agent", src("home-agent"))))?;
         let lifetime = a.lifetime.or(file.lifetime).unwrap_or(DEFAULT_LIFETIME);
         if lifetime == 0 {
             return Err(ConfigError(
@@ -151,8 +152,14 @@ mod tests {
     fn flags_defaults_and_errors() {
         let c = parse(&BASE).unwrap();
         assert_eq!(c.lifetime, 15);
-        let c = parse(&[&BASE[..], &["--lifetime", "3", "--fault", "no-reverse-tunnel"]].concat())
-            .unwrap();
+        let c = parse(
+            &[
+                &BASE[..],
+                &["--lifetime", "3", "--fault", "no-reverse-tunnel"],
+            ]
+            .concat(),
+        )
+        .unwrap();
         assert_eq!(c.lifetime, 3);
         assert!(c.faults.has(Fault::NoReverseTunnel));
         for (args, needle) in [

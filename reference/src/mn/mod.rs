@@ -508,10 +508,7 @@ impl Mn {
         options: &[NdOption],
     ) {
         if !is_link_local(&src) {
-            return self.reject((
-                "RA source is not link-local".into(),
-                Some(ETH + 8),
-            ));
+            return self.reject(("RA source is not link-local".into(), Some(ETH + 8)));
         }
         let mac = ndp::slla(options).unwrap_or(src_mac);
         for f in self.link.learn(src, mac) {
@@ -652,7 +649,10 @@ impl Mn {
         let Some(inner) = frame.get(start..end) else {
             return;
         };
-        self.event("tunnel_decap", &[("from", s(ip.src)), ("len", v(inner.len()))]);
+        self.event(
+            "tunnel_decap",
+            &[("from", s(ip.src)), ("len", v(inner.len()))],
+        );
         let mut f = frame[..ETH].to_vec();
         f.extend_from_slice(inner);
         self.receive(now, &f, depth + 1);
@@ -778,7 +778,10 @@ impl Mn {
                 "ba_ignored",
                 &[
                     ("from", s(ip.src)),
-                    ("reason", s("no type 2 routing header with the MN's address")),
+                    (
+                        "reason",
+                        s("no type 2 routing header with the MN's address"),
+                    ),
                 ],
             );
         }
@@ -799,7 +802,10 @@ impl Mn {
         if ba.seq != r.seq {
             return self.event(
                 "ba_ignored",
-                &[("from", s(ip.src)), ("reason", s("sequence number mismatch"))],
+                &[
+                    ("from", s(ip.src)),
+                    ("reason", s("sequence number mismatch")),
+                ],
             );
         }
         if ba.status < 128 {
@@ -861,11 +867,7 @@ impl Mn {
     /// When [`tick`](Self::tick) next has something to do.
     pub fn next_deadline(&self) -> Option<Instant> {
         let regs = [&self.map, &self.previous, &self.ha];
-        let mut d: Vec<Instant> = regs
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.next)
-            .collect();
+        let mut d: Vec<Instant> = regs.into_iter().flatten().filter_map(|r| r.next).collect();
         d.extend(self.link.neighbors.next_deadline());
         d.extend(self.maps.next_expiry());
         if let Some(p) = &self.previous {
@@ -960,7 +962,10 @@ impl Mn {
             ("faults", None, _) => (control::lines(self.cfg.faults.names(MN_FAULTS)), false),
             ("echo", Some(dst), None) => match dst.parse::<Ipv6Addr>() {
                 Ok(a) if !a.is_multicast() && !a.is_unspecified() => (self.echo(now, a), false),
-                _ => (format!("error: {dst:?} is not a unicast IPv6 address"), false),
+                _ => (
+                    format!("error: {dst:?} is not a unicast IPv6 address"),
+                    false,
+                ),
             },
             ("quit", None, _) => ("ok".into(), true),
             _ => (
