@@ -61,6 +61,7 @@ pub enum Fault {
     NoReverseTunnel,
     RcoaWithoutRFlag,
     NoPreviousMapBu,
+    AlternateCoaAdded,
 }
 
 /// One row of a role's fault table.
@@ -201,6 +202,8 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "local BUs to the MAP are sent with the M flag clear"),
     spec(Fault::BuWithoutAFlag, "bu-without-a-flag", "RFC4140-4.1-MN-BU-M-A-FLAGS",
         "local BUs to the MAP are sent with the A flag clear (the binding counts as up at once)"),
+    spec(Fault::AlternateCoaAdded, "alternate-coa-added", "RFC4140-3.1-MN-LCOA-FROM-LINK-PREFIX",
+        "local BUs carry an Alternate Care-of Address option holding the RCoA, so the CoA bound is not the LCoA from the link's prefix"),
     spec(Fault::AcceptBaWithoutRh2, "accept-ba-without-rh2", "RFC4140-6.1-MN-IGNORE-BA-NO-RH2",
         "a BA from the MAP without a type 2 routing header holding the RCoA is accepted"),
     spec(Fault::HaBeforeMapBa, "ha-before-map-ba", "RFC4140-6.1-MN-WAIT-BA-BEFORE-HA",

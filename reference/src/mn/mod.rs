@@ -23,6 +23,7 @@ use wire::icmpv6::{Icmpv6Message, Icmpv6Repr};
 use wire::ipv6::Ipv6Repr;
 use wire::ipv6_options::{Ipv6Option, OptionsHeaderRepr};
 use wire::mobility::{BindingAckRepr, BindingUpdateRepr, MhMessage, MobilityRepr};
+use wire::mobility_options::MobilityOption;
 use wire::nd::{MapOptionRepr, NdOption};
 use wire::{rules, MacAddr};
 
@@ -340,6 +341,15 @@ impl Mn {
                 ..Default::default()
             },
         };
+        // RFC 4140 6.1: no Alternate CoA option; the CoA is the source.
+        let options = if w != Which::Ha && self.has(Fault::AlternateCoaAdded) {
+            vec![MobilityOption::AlternateCareofAddress {
+                length: None,
+                address: r.hoa,
+            }]
+        } else {
+            Vec::new()
+        };
         let layers = vec![
             Layer::ipv6(r.coa, r.peer, 64),
             Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(vec![
@@ -348,7 +358,7 @@ impl Mn {
                     address: r.hoa,
                 },
             ]))),
-            Layer::Mobility(MobilityRepr::new(MhMessage::BindingUpdate(bu), Vec::new())),
+            Layer::Mobility(MobilityRepr::new(MhMessage::BindingUpdate(bu), options)),
         ];
         self.event(
             "bu_sent",

@@ -427,6 +427,9 @@ fn flag_faults() {
     let b = r.bus(&ra1(vec![opt(MAP1, 1, 10, 3600)]));
     assert!(b[0].bu.m_flag && !b[0].bu.a_flag);
     assert_eq!(b.len(), 2, "no BA to wait for: the HA BU follows");
+    let mut r = Rig::new(&[Fault::AlternateCoaAdded]);
+    let b = r.bus(&ra1(vec![opt(MAP1, 1, 10, 3600)]));
+    assert_eq!(b[0].alt_coa, 1);
 }
 
 #[test]

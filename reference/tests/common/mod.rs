@@ -174,10 +174,10 @@ pub fn na(src_mac: MacAddr, dst_mac: MacAddr, target: Ipv6Addr, dst: Ipv6Addr) -
     .emit()
 }
 
-/// The tester's side of both links: answers NS for the nodes it emulates
+/// The tester's side of the links: answers NS for the nodes it emulates
 /// and collects the rest.
 pub struct Tester {
-    socks: [Arc<PacketSocket>; 2],
+    socks: Vec<Arc<PacketSocket>>,
     rx: Receiver<(usize, Vec<u8>)>,
     stop: Arc<AtomicBool>,
     /// (link, address, MAC) of the emulated nodes.
@@ -191,8 +191,13 @@ impl Drop for Tester {
 }
 
 impl Tester {
-    /// Reader threads on `socks` (access, core); NSs for `nodes` answered.
-    pub fn new(socks: [Arc<PacketSocket>; 2], nodes: Vec<(usize, Ipv6Addr, MacAddr)>) -> Self {
+    /// Reader threads on `socks` (access, core; or the one link of an MN),
+    /// NSs for `nodes` answered.
+    pub fn new(
+        socks: impl Into<Vec<Arc<PacketSocket>>>,
+        nodes: Vec<(usize, Ipv6Addr, MacAddr)>,
+    ) -> Self {
+        let socks = socks.into();
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         for (i, s) in socks.iter().enumerate() {
