@@ -264,6 +264,17 @@ pub fn list<T: Clone>(flag: &[T], file: Vec<T>) -> Vec<T> {
     }
 }
 
+/// Parse `args` (without the program name) as the flags `A`, errors as
+/// [`ConfigError`]s (the roles' configuration tests).
+#[cfg(test)]
+pub fn parse_flags<A: clap::Args>(args: &[&str]) -> Result<A, ConfigError> {
+    let cmd = A::augment_args(clap::Command::new("t"));
+    let m = cmd
+        .try_get_matches_from(std::iter::once("t").chain(args.iter().copied()))
+        .map_err(|e| ConfigError(e.to_string()))?;
+    A::from_arg_matches(&m).map_err(|e| ConfigError(e.to_string()))
+}
+
 /// Is `a` usable as a router's global unicast address?
 pub fn check_global(flag: &str, a: Ipv6Addr) -> Result<Ipv6Addr, ConfigError> {
     if a.is_multicast() || a.is_unspecified() || a.is_loopback() || crate::addr::is_link_local(&a) {

@@ -272,18 +272,9 @@ impl ArConfig {
 mod tests {
     use super::*;
     use crate::faults::Fault;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct T {
-        #[command(flatten)]
-        ar: ArArgs,
-    }
 
     fn parse(args: &[&str]) -> Result<ArConfig, ConfigError> {
-        let t = T::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
-            .map_err(|e| ConfigError(e.to_string()))?;
-        ArConfig::from_args(&t.ar)
+        ArConfig::from_args(&crate::config::parse_flags::<ArArgs>(args)?)
     }
 
     const BASE: [&str; 4] = ["--access", "a0", "--core", "c0"];

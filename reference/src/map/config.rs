@@ -211,18 +211,9 @@ impl MapConfig {
 mod tests {
     use super::*;
     use crate::faults::Faults;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct T {
-        #[command(flatten)]
-        map: MapArgs,
-    }
 
     fn parse(args: &[&str]) -> Result<MapConfig, ConfigError> {
-        let t = T::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
-            .map_err(|e| ConfigError(e.to_string()))?;
-        MapConfig::from_args(&t.map)
+        MapConfig::from_args(&crate::config::parse_flags::<MapArgs>(args)?)
     }
 
     #[test]

@@ -125,18 +125,9 @@ impl MnConfig {
 mod tests {
     use super::*;
     use crate::faults::Fault;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct T {
-        #[command(flatten)]
-        mn: MnArgs,
-    }
 
     fn parse(args: &[&str]) -> Result<MnConfig, ConfigError> {
-        let t = T::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
-            .map_err(|e| ConfigError(e.to_string()))?;
-        MnConfig::from_args(&t.mn)
+        MnConfig::from_args(&crate::config::parse_flags::<MnArgs>(args)?)
     }
 
     const BASE: [&str; 6] = [
