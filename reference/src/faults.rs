@@ -355,6 +355,23 @@ mod tests {
         }
     }
 
+    /// Every fault names a requirement of `cases/requirements.yaml`.
+    #[test]
+    fn requirements_exist() {
+        let yaml = include_str!("../../cases/requirements.yaml");
+        for (role, table) in ROLE_FAULTS {
+            for s in *table {
+                let line = format!("- id: {}\n", s.requirement);
+                assert!(
+                    yaml.contains(&line),
+                    "{role} fault {}: no requirement {}",
+                    s.name,
+                    s.requirement
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_fault_of_another_role_is_refused_by_name() {
         let e = Faults::parse(&["no-ba"], AR_FAULTS).unwrap_err();
