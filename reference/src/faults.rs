@@ -60,6 +60,7 @@ pub enum Fault {
     LifetimeZeroMapKept,
     NoReverseTunnel,
     RcoaWithoutRFlag,
+    RcoaFromLinkPrefix,
     NoPreviousMapBu,
     AlternateCoaAdded,
 }
@@ -220,6 +221,8 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "packets from the RCoA (the BU to the HA, echo requests) are sent on the link without the tunnel to the MAP"),
     spec(Fault::RcoaWithoutRFlag, "rcoa-without-r-flag", "RFC4140-5-R-FLAG-FORM-RCOA",
         "MAPs whose option has the R flag clear are used, with an RCoA formed from their address"),
+    spec(Fault::RcoaFromLinkPrefix, "rcoa-from-link-prefix", "RFC4140-5-R-FLAG-FORM-RCOA",
+        "the RCoA is formed from the link's prefix (the LCoA's) instead of the prefix in the MAP option"),
     spec(Fault::NoPreviousMapBu, "no-previous-map-bu", "RFC4140-6.1-MN-BU-PREVIOUS-MAP",
         "moving to a new MAP domain sends no local BU to the previous MAP"),
 ];

@@ -472,7 +472,11 @@ impl Mn {
                 }
             }
             Some(map) => {
-                let rcoa = select::rcoa(map, self.iid);
+                let rcoa = if self.has(Fault::RcoaFromLinkPrefix) {
+                    select::rcoa(lcoa, self.iid)
+                } else {
+                    select::rcoa(map, self.iid)
+                };
                 self.event(
                     "map_selected",
                     &[("map", s(map)), ("rcoa", s(rcoa)), ("lcoa", s(lcoa))],

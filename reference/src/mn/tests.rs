@@ -344,6 +344,15 @@ fn r_flag_clear_gives_no_rcoa() {
 }
 
 #[test]
+fn rcoa_from_link_prefix_fault_forms_it_from_the_lcoa() {
+    let mut r = Rig::new(&[Fault::RcoaFromLinkPrefix]);
+    let b = r.bus(&ra1(vec![opt(MAP1, 1, 10, 3600)]));
+    let hao = b[0].hao.expect("a Home Address option");
+    assert_ne!(hao, RCOA1);
+    assert_eq!(hao.segments()[..4], LCOA1.segments()[..4]);
+}
+
+#[test]
 fn lifetime_zero_for_the_current_map_moves_to_another() {
     for kept in [false, true] {
         let f: &[Fault] = if kept {

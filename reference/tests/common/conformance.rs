@@ -139,6 +139,14 @@ pub fn corpus_passes_the_reference_and_catches_every_fault(
     role: Role,
     min_faults: usize,
 ) {
+    check(bin, role, min_faults, &[]);
+}
+
+/// As [`corpus_passes_the_reference_and_catches_every_fault`], for a corpus
+/// still being written: the faults in `not_caught_yet` need not be caught,
+/// and must indeed not be (a fault that a case starts catching must leave
+/// the list, so the list can only shrink).
+pub fn check(bin: &str, role: Role, min_faults: usize, not_caught_yet: &[&str]) {
     if !have_root() {
         return;
     }
@@ -202,8 +210,11 @@ pub fn corpus_passes_the_reference_and_catches_every_fault(
     });
     let mut report = BTreeMap::new();
     for (fault, requirement, results) in &runs {
+        let listed = not_caught_yet.contains(&fault.as_str());
         if results.is_empty() {
-            missed.push(format!("{fault}: no case cites {requirement}"));
+            if !listed {
+                missed.push(format!("{fault}: no case cites {requirement}"));
+            }
             continue;
         }
         for r in results.iter().filter(|r| r.verdict == Verdict::Fail) {
@@ -214,6 +225,15 @@ pub fn corpus_passes_the_reference_and_catches_every_fault(
             .filter(|r| r.verdict == Verdict::Fail && r.violated.as_deref() == Some(requirement))
             .map(|r| r.id.as_str())
             .collect();
+        if listed {
+            if !caught.is_empty() {
+                missed.push(format!(
+                    "{fault} is listed as not caught yet, but {} catch it: take it off the list",
+                    caught.join(", ")
+                ));
+            }
+            continue;
+        }
         if caught.is_empty() {
             missed.push(format!(
                 "{fault} ({requirement}) was not caught:\n  {}",
