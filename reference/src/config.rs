@@ -123,6 +123,14 @@ pub struct CommonArgs {
     /// documentation).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub protect: Vec<Protect>,
+    #[command(flatten)]
+    pub daemon: DaemonArgs,
+}
+
+/// The flags every role has (routers and the MN): the control socket, the
+/// event log and the faults.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DaemonArgs {
     /// Unix socket for the control protocol.
     #[arg(long, value_name = "PATH")]
     pub control: Option<PathBuf>,
@@ -135,6 +143,26 @@ pub struct CommonArgs {
     /// Print the faults (NAME  REQUIREMENT-ID  description) and exit.
     #[arg(long)]
     pub list_faults: bool,
+}
+
+impl DaemonArgs {
+    /// These flags over a file's `control`, `log` and `fault` keys (flags
+    /// win; faults add up), faults looked up in the role's `table`.
+    pub fn merge(
+        &self,
+        control: Option<PathBuf>,
+        log: Option<LogFormat>,
+        fault: Vec<String>,
+        table: &[FaultSpec],
+    ) -> Result<(Option<PathBuf>, LogFormat, Faults), ConfigError> {
+        let faults = Faults::parse(&list(&self.fault, fault), table)
+            .map_err(|e| ConfigError(format!("--fault: {e}")))?;
+        Ok((
+            self.control.clone().or(control),
+            self.log.or(log).unwrap_or_default(),
+            faults,
+        ))
+    }
 }
 
 /// The keys of [`CommonArgs`] in a YAML file.
@@ -349,8 +377,7 @@ impl CommonConfig {
                 needs.out_why
             )));
         }
-        let faults = Faults::parse(&list(&a.fault, file.fault), table)
-            .map_err(|e| ConfigError(format!("--fault: {e}")))?;
+        let (control, log, faults) = a.daemon.merge(file.control, file.log, file.fault, table)?;
         Ok(CommonConfig {
             access,
             core,
@@ -359,8 +386,8 @@ impl CommonConfig {
             sa_in,
             sa_out,
             protect,
-            control: a.control.clone().or(file.control),
-            log: a.log.or(file.log).unwrap_or_default(),
+            control,
+            log,
             faults,
         })
     }

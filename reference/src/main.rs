@@ -64,21 +64,21 @@ fn main() -> ExitCode {
     match Cli::parse().role {
         Role::Map(args) => serve(
             "map",
-            args.common.list_faults,
+            args.common.daemon.list_faults,
             MAP_FAULTS,
             || MapConfig::from_args(&args),
             hmip6_ref::map::daemon::run,
         ),
         Role::Ar(args) => serve(
             "ar",
-            args.common.list_faults,
+            args.common.daemon.list_faults,
             AR_FAULTS,
             || ArConfig::from_args(&args),
             hmip6_ref::ar::daemon::run,
         ),
         Role::Mn(args) => serve(
             "mn",
-            args.list_faults,
+            args.daemon.list_faults,
             MN_FAULTS,
             || MnConfig::from_args(&args),
             hmip6_ref::mn::daemon::run,

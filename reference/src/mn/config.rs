@@ -4,7 +4,7 @@
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
 
-use crate::config::{self as common, list, ConfigError};
+use crate::config::{self as common, ConfigError};
 use crate::faults::{Faults, MN_FAULTS};
 use crate::log::LogFormat;
 
@@ -29,18 +29,8 @@ pub struct MnArgs {
     /// Requested BU lifetime in units of 4 seconds [default: 15].
     #[arg(long, value_name = "UNITS")]
     pub lifetime: Option<u16>,
-    /// Unix socket for the control protocol.
-    #[arg(long, value_name = "PATH")]
-    pub control: Option<PathBuf>,
-    /// Event log format on stderr: text or json [default: text].
-    #[arg(long, value_name = "FORMAT")]
-    pub log: Option<LogFormat>,
-    /// Switch a fault on (repeatable; see --list-faults).
-    #[arg(long, value_name = "NAME")]
-    pub fault: Vec<String>,
-    /// Print the faults (NAME  REQUIREMENT-ID  description) and exit.
-    #[arg(long)]
-    pub list_faults: bool,
+    #[command(flatten)]
+    pub daemon: common::DaemonArgs,
 }
 
 /// The YAML form.
@@ -93,15 +83,16 @@ impl MnConfig {
                 "--lifetime 0 would deregister: give 1 or more (units of 4 s)".into(),
             ));
         }
-        let faults = Faults::parse(&list(&a.fault, file.fault), MN_FAULTS)
-            .map_err(|e| ConfigError(format!("--fault: {e}")))?;
+        let (control, log, faults) =
+            a.daemon
+                .merge(file.control, file.log, file.fault, MN_FAULTS)?;
         Ok(MnConfig {
             link,
             home_address: common::check_global("home-address", home_address)?,
             home_agent: common::check_global("home-agent", home_agent)?,
             lifetime,
-            control: a.control.clone().or(file.control),
-            log: a.log.or(file.log).unwrap_or_default(),
+            control,
+            log,
             faults,
         })
     }
