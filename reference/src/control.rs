@@ -2,9 +2,16 @@
 //! line a client sends is one command; the daemon's core loop answers it
 //! (one or more lines) through a [`ControlRequest`]. Roles decide what the
 //! commands mean; this module only carries them.
+//!
+//! A path starting with `@` names a Linux abstract socket (`@hmip6-ref-mn`):
+//! those belong to the network namespace, so every case's IUT, in its own
+//! namespace, can use the same name, and nothing is left on disk when the
+//! daemon is killed. [`request`] is the client (`hmip6-ref ctl`).
 
-use std::io::{self, BufRead, BufReader, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::Shutdown;
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
 use std::thread;
@@ -24,16 +31,40 @@ impl ControlRequest {
     }
 }
 
-/// Removes the socket file when dropped.
+/// Removes the socket file (if it is one) when dropped.
 #[derive(Debug)]
 pub struct ControlSocket {
-    path: PathBuf,
+    path: Option<PathBuf>,
 }
 
 impl Drop for ControlSocket {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if let Some(p) = &self.path {
+            let _ = std::fs::remove_file(p);
+        }
     }
+}
+
+/// The abstract name of `path` when it is `@NAME`.
+fn abstract_name(path: &Path) -> Option<&[u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes().strip_prefix(b"@")
+}
+
+/// Send one command to the daemon listening on `path` and return its whole
+/// answer.
+pub fn request(path: &Path, command: &str) -> io::Result<String> {
+    let mut conn = match abstract_name(path) {
+        Some(name) => UnixStream::connect_addr(&SocketAddr::from_abstract_name(name)?)?,
+        None => UnixStream::connect(path)?,
+    };
+    conn.write_all(command.trim().as_bytes())?;
+    conn.write_all(b"\n")?;
+    // The daemon answers, sees the end of the commands and closes.
+    conn.shutdown(Shutdown::Write)?;
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer)?;
+    Ok(answer)
 }
 
 /// Listen on `path` (a stale socket file there is replaced) and forward
@@ -43,13 +74,21 @@ pub fn serve<E: Send + 'static>(
     tx: Sender<E>,
     wrap: fn(ControlRequest) -> E,
 ) -> io::Result<ControlSocket> {
-    if let Ok(meta) = std::fs::symlink_metadata(path) {
-        use std::os::unix::fs::FileTypeExt;
-        if meta.file_type().is_socket() {
-            std::fs::remove_file(path)?;
+    let (listener, file) = match abstract_name(path) {
+        Some(name) => (
+            UnixListener::bind_addr(&SocketAddr::from_abstract_name(name)?)?,
+            None,
+        ),
+        None => {
+            if let Ok(meta) = std::fs::symlink_metadata(path) {
+                use std::os::unix::fs::FileTypeExt;
+                if meta.file_type().is_socket() {
+                    std::fs::remove_file(path)?;
+                }
+            }
+            (UnixListener::bind(path)?, Some(path.to_path_buf()))
         }
-    }
-    let listener = UnixListener::bind(path)?;
+    };
     thread::Builder::new()
         .name("control".into())
         .spawn(move || {
@@ -63,9 +102,7 @@ pub fn serve<E: Send + 'static>(
                     });
             }
         })?;
-    Ok(ControlSocket {
-        path: path.to_path_buf(),
-    })
+    Ok(ControlSocket { path: file })
 }
 
 fn client<E>(conn: UnixStream, tx: Sender<E>, wrap: fn(ControlRequest) -> E) -> io::Result<()> {

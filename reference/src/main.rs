@@ -29,6 +29,39 @@ enum Role {
     Ar(ArArgs),
     /// Run an HMIPv6-aware mobile node.
     Mn(MnArgs),
+    /// Send one command to a running daemon's control socket and print the
+    /// answer (exit 1 when it is an error, 2 when the daemon is unreachable).
+    /// This is what profiles' actions run, e.g.
+    /// `hmip6-ref ctl @hmip6-ref-mn echo 2001:db8::1`.
+    Ctl(CtlArgs),
+}
+
+#[derive(clap::Args)]
+struct CtlArgs {
+    /// The daemon's `--control` socket: a path, or `@NAME` for an abstract
+    /// socket of the current network namespace.
+    socket: std::path::PathBuf,
+    /// The command and its arguments (`bindings`, `echo DST`, ...).
+    #[arg(required = true, num_args = 1.., trailing_var_arg = true)]
+    command: Vec<String>,
+}
+
+fn ctl(args: &CtlArgs) -> ExitCode {
+    let command = args.command.join(" ");
+    match hmip6_ref::control::request(&args.socket, &command) {
+        Ok(answer) => {
+            print!("{answer}");
+            if answer.is_empty() || answer.starts_with("error") {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("hmip6-ref ctl: {}: {e}", args.socket.display());
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// `--list-faults`, else check the configuration (exit 2 on an error) and
@@ -83,5 +116,6 @@ fn main() -> ExitCode {
             || MnConfig::from_args(&args),
             hmip6_ref::mn::daemon::run,
         ),
+        Role::Ctl(args) => ctl(&args),
     }
 }

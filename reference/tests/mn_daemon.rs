@@ -70,7 +70,8 @@ fn mn_daemon_on_a_veth() {
     common::veth(mn_ns, "mn0", MN_MAC, test_ns, "tmn0", AR_MAC);
     let tester = Tester::new([common::socket_in(test_ns, "tmn0")], vec![]);
 
-    let control = std::env::temp_dir().join(format!("hmip6-ref-mn-{}.sock", std::process::id()));
+    // An abstract socket: it lives in the MN's network namespace only.
+    let control = format!("@hmip6-ref-mn-test-{}", std::process::id());
     let args = [
         "mn",
         "--link",
@@ -84,7 +85,7 @@ fn mn_daemon_on_a_veth() {
         "--log",
         "json",
         "--control",
-        control.to_str().unwrap(),
+        &control,
     ]
     .map(String::from);
     let stderr = common::start_daemon(&mut children, mn_ns, &args);
@@ -130,9 +131,34 @@ fn mn_daemon_on_a_veth() {
     assert_eq!(ips, vec![(LCOA, MAP), (RCOA, HA)]);
     assert_eq!(b.lifetime, 10);
 
-    let bindings = common::control(&control, "bindings");
+    // `hmip6-ref ctl`, as profile actions run it: inside the MN's
+    // namespace it reaches the daemon; outside it the name does not exist.
+    let ctl = |ns: Option<u32>, words: &[&str]| {
+        let mut argv = vec![env!("CARGO_BIN_EXE_hmip6-ref"), "ctl", &control];
+        argv.extend_from_slice(words);
+        let mut c = match ns {
+            Some(ns) => common::in_ns(ns, &argv),
+            None => {
+                let mut c = Command::new(argv[0]);
+                c.args(&argv[1..]);
+                c
+            }
+        };
+        c.output().expect("run hmip6-ref ctl")
+    };
+    let out = ctl(Some(mn_ns), &["bindings"]);
+    let bindings = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
     assert!(bindings.contains("\"state\":\"bound\""), "{bindings}");
     assert!(bindings.contains(&RCOA.to_string()), "{bindings}");
+    let out = ctl(Some(mn_ns), &["echo", "not-an-address"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an error answer exits 1: {out:?}"
+    );
+    let out = ctl(None, &["bindings"]);
+    assert_eq!(out.status.code(), Some(2), "another namespace: {out:?}");
 
     let (status, log) = common::stop_daemon(&mut children, stderr);
     assert!(status.success(), "{status:?}\n{log}");
