@@ -63,6 +63,11 @@ pub enum Fault {
     RcoaFromLinkPrefix,
     NoPreviousMapBu,
     AlternateCoaAdded,
+    // MN registered with several MAPs (reference/src/mn/extra.rs).
+    RcoaAsCoaToOtherMap,
+    RcoaAsAlternateCoa,
+    OneRcoaForAllMaps,
+    SecondMapReplacesFirst,
 }
 
 /// One row of a role's fault table.
@@ -225,6 +230,15 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "the RCoA is formed from the link's prefix (the LCoA's) instead of the prefix in the MAP option"),
     spec(Fault::NoPreviousMapBu, "no-previous-map-bu", "RFC4140-6.1-MN-BU-PREVIOUS-MAP",
         "moving to a new MAP domain sends no local BU to the previous MAP"),
+    // MN registered with several MAPs (`register MAP`, reference/src/mn/extra.rs).
+    spec(Fault::RcoaAsCoaToOtherMap, "rcoa-as-coa-to-other-map", "RFC4140-3.1-MN-NO-RCOA-AS-LCOA",
+        "the local BU to an additional MAP comes from the current MAP's RCoA, reverse-tunnelled through the current MAP"),
+    spec(Fault::RcoaAsAlternateCoa, "rcoa-as-alternate-coa", "RFC4140-6.1-MN-NO-RCOA-AS-COA",
+        "the local BU to an additional MAP carries an Alternate Care-of Address option holding the current MAP's RCoA"),
+    spec(Fault::OneRcoaForAllMaps, "one-rcoa-for-all-maps", "RFC4140-6.1-MN-BU-EACH-RCOA",
+        "the local BU to an additional MAP registers the current MAP's RCoA (Home Address option) instead of an RCoA from that MAP's prefix"),
+    spec(Fault::SecondMapReplacesFirst, "second-map-replaces-first", "RFC4140-7.2-MN-SEVERAL-MAPS",
+        "once registered with an additional MAP, the current MAP's binding is no longer refreshed and lapses"),
 ];
 
 /// Every role's fault table, by role name.
@@ -433,7 +447,12 @@ mod tests {
             shared,
         ]
         .concat();
-        let mn = [include_str!("mn/mod.rs"), include_str!("mn/select.rs")].concat();
+        let mn = [
+            include_str!("mn/mod.rs"),
+            include_str!("mn/select.rs"),
+            include_str!("mn/extra.rs"),
+        ]
+        .concat();
         for (role, table, sources) in [
             ("map", MAP_FAULTS, map),
             ("ar", AR_FAULTS, ar),

@@ -12,6 +12,7 @@
 
 pub mod config;
 pub mod daemon;
+mod extra;
 pub mod select;
 
 use std::net::Ipv6Addr;
@@ -154,6 +155,9 @@ pub struct Mn {
     map: Option<Registration>,
     previous: Option<Registration>,
     ha: Option<Registration>,
+    /// Bindings with MAPs besides the current one (`register MAP`,
+    /// extra.rs).
+    extra: Vec<Registration>,
     seq: u16,
     echo_seq: u16,
     log: Logger,
@@ -175,6 +179,7 @@ impl Mn {
             map: None,
             previous: None,
             ha: None,
+            extra: Vec::new(),
             seq: 0,
             echo_seq: 0,
             log,
@@ -245,7 +250,10 @@ impl Mn {
     }
 
     fn is_own(&self, a: &Ipv6Addr) -> bool {
-        self.on_link_own(a) || Some(*a) == self.rcoa() || *a == self.cfg.home_address
+        self.on_link_own(a)
+            || Some(*a) == self.rcoa()
+            || *a == self.cfg.home_address
+            || self.is_extra_rcoa(a)
     }
 
     fn listens(&self, g: &Ipv6Addr) -> bool {
@@ -653,7 +661,8 @@ impl Mn {
         let from_map = [&self.map, &self.previous]
             .into_iter()
             .flatten()
-            .any(|r| r.peer == ip.src);
+            .any(|r| r.peer == ip.src)
+            || self.is_extra_map(&ip.src);
         if !from_map || ip.dst.is_multicast() || depth >= MAX_NESTING {
             return self.drop_frame("tunnelled packet not from a MAP of the MN");
         }
@@ -780,6 +789,9 @@ impl Mn {
                 r.is_some_and(|r| r.peer == ip.src)
             });
         let Some(w) = which else {
+            if self.extra_ba(now, ip, rh2, ba) {
+                return;
+            }
             return self.drop_frame("BA from no MAP or HA the MN registered with");
         };
         let Some(r) = self.reg_mut(w).map(|r| r.clone()) else {
@@ -876,6 +888,7 @@ impl Mn {
         {
             self.previous = None;
         }
+        self.extra_tick(now);
     }
 
     /// When [`tick`](Self::tick) next has something to do.
@@ -884,6 +897,7 @@ impl Mn {
         let mut d: Vec<Instant> = regs.into_iter().flatten().filter_map(|r| r.next).collect();
         d.extend(self.link.neighbors.next_deadline());
         d.extend(self.maps.next_expiry());
+        d.extend(self.extra_deadline());
         if let Some(p) = &self.previous {
             if p.next.is_none() {
                 d.extend(p.bound_at.map(|t| t + units(p.granted)));
@@ -897,7 +911,7 @@ impl Mn {
     // ------------------------------------------------------------------
 
     /// The `bindings` answer: the current MAP's binding, the previous
-    /// MAP's, the HA's.
+    /// MAP's, the HA's, the additional MAPs'.
     pub fn bindings_json(&self, now: Instant) -> Vec<Value> {
         let mut out = Vec::new();
         for (kind, r) in [("map", &self.map), ("previous_map", &self.previous)] {
@@ -918,6 +932,7 @@ impl Mn {
             o["coa"] = json!(r.coa.to_string());
             out.push(o);
         }
+        out.extend(self.extra_json(now));
         out
     }
 
@@ -981,10 +996,14 @@ impl Mn {
                     false,
                 ),
             },
+            ("register", Some(map), None) => match map.parse::<Ipv6Addr>() {
+                Ok(a) => (self.register_map(now, a), false),
+                _ => (format!("error: {map:?} is not an IPv6 address"), false),
+            },
             ("quit", None, _) => ("ok".into(), true),
             _ => (
                 format!(
-                    "error: unknown command {command:?} (bindings, maps, faults, echo DST, quit)"
+                    "error: unknown command {command:?} (bindings, maps, faults, echo DST, register MAP, quit)"
                 ),
                 false,
             ),

@@ -571,3 +571,180 @@ proptest! {
         let _ = r.mn.take_output();
     }
 }
+
+// ----------------------------------------------------------------------
+// Several MAPs at once (extra.rs)
+// ----------------------------------------------------------------------
+
+/// RA with MAP1 (chosen: the higher preference) and MAP2, MAP1's BA, then
+/// `register MAP2`: the command's answer and the BUs it sent.
+fn with_second_map(faults: &[Fault]) -> (Rig, String, Vec<SentBu>) {
+    let mut r = Rig::new(faults);
+    let b = r.bus(&ra1(vec![opt(MAP1, 1, 10, 3600), opt(MAP2, 1, 5, 3600)]));
+    assert_eq!(b[0].ips, vec![(LCOA1, MAP1)]);
+    r.map_ba(MAP1, LCOA1, RCOA1, 10);
+    let (answer, quit) = r.mn.control(r.now, &format!("register {MAP2}"));
+    assert!(!quit);
+    let b = r.out().iter().filter_map(bu_of).collect();
+    (r, answer, b)
+}
+
+fn extra_ba(r: &mut Rig, rh2: Option<Ipv6Addr>, status: u8, life: u16) -> Vec<SentBu> {
+    let seq = r.mn.extra_bindings()[0].seq;
+    r.bus(&framed(ba_layers(MAP2, LCOA1, rh2, ba(status, seq, life))))
+}
+
+#[test]
+fn register_adds_a_binding_with_its_own_rcoa_from_the_lcoa() {
+    let (mut r, answer, b) = with_second_map(&[]);
+    assert_eq!(answer, format!("ok rcoa={RCOA2}"));
+    assert_eq!(b.len(), 1);
+    assert_eq!(
+        b[0].ips,
+        vec![(LCOA1, MAP2)],
+        "from the LCoA, not tunnelled"
+    );
+    assert_eq!(b[0].hao, Some(RCOA2));
+    assert_eq!(b[0].alt_coa, 0);
+    assert!(b[0].bu.m_flag && b[0].bu.a_flag && !b[0].bu.h_flag);
+    let map1 = r.mn.map_binding().unwrap().clone();
+    assert_eq!(r.mn.extra_bindings()[0].state, State::Pending);
+    // A BA without RH2, then one with MAP1's RCoA: not this binding's.
+    assert!(extra_ba(&mut r, None, 0, 10).is_empty());
+    assert!(extra_ba(&mut r, Some(RCOA1), 0, 10).is_empty());
+    assert_eq!(r.mn.extra_bindings()[0].state, State::Pending);
+    // Its own BA: bound, no BU to the HA (that stays with MAP1's RCoA),
+    // MAP1's binding untouched.
+    assert!(extra_ba(&mut r, Some(RCOA2), 0, 10).is_empty());
+    let x = &r.mn.extra_bindings()[0];
+    assert_eq!((x.state, x.granted), (State::Bound, 10));
+    assert_eq!(r.mn.map_binding(), Some(&map1));
+    assert_eq!(r.mn.ha_binding().unwrap().coa, RCOA1);
+    let kinds: Vec<String> =
+        r.mn.bindings_json(r.now)
+            .iter()
+            .map(|o| o["kind"].as_str().unwrap().to_string())
+            .collect();
+    assert_eq!(kinds, ["map", "ha", "extra_map"]);
+    // Registering again sends nothing new.
+    let (answer, _) = r.mn.control(r.now, &format!("register {MAP2}"));
+    assert!(answer.starts_with("ok already"), "{answer}");
+    assert!(r.out().is_empty());
+}
+
+#[test]
+fn extra_bus_are_retransmitted_and_refreshed_with_their_own_numbers() {
+    let (mut r, _, b) = with_second_map(&[]);
+    let first = b[0].bu.seq;
+    let map1_seq = r.map_seq();
+    let again: Vec<_> = r.advance(SECOND).iter().filter_map(bu_of).collect();
+    // MAP1's HA BU is also due (unanswered): keep the one to MAP2.
+    let again: Vec<_> = again.into_iter().filter(|b| b.ips[0].1 == MAP2).collect();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].bu.seq, first.wrapping_add(1));
+    assert_eq!(r.map_seq(), map1_seq, "MAP1's binding is not resent");
+    // A status 135 BA: continue after the MAP's number.
+    let b = extra_ba(&mut r, Some(RCOA2), 135, 0);
+    let seq = r.mn.extra_bindings()[0].seq;
+    let b: Vec<_> = b.iter().filter(|b| b.ips[0].1 == MAP2).collect();
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].bu.seq, seq);
+    // 40 s granted: refreshed at 30 s.
+    extra_ba(&mut r, Some(RCOA2), 0, 10);
+    let to_map2 = |r: &mut Rig, d| {
+        r.advance(d)
+            .iter()
+            .filter_map(bu_of)
+            .filter(|b| b.ips[0].1 == MAP2)
+            .count()
+    };
+    assert_eq!(to_map2(&mut r, Duration::from_secs(29)), 0);
+    assert_eq!(to_map2(&mut r, SECOND), 1);
+    assert!(r.mn.next_deadline().is_some());
+}
+
+#[test]
+fn register_refuses_what_it_cannot_register_with() {
+    let (mut r, _, _) = with_second_map(&[]);
+    for (cmd, want) in [
+        (format!("register {MAP1}"), "is the current MAP"),
+        ("register 2001:db8:9::1".to_string(), "no valid MAP option"),
+        ("register nonsense".to_string(), "not an IPv6 address"),
+    ] {
+        let (answer, quit) = r.mn.control(r.now, &cmd);
+        assert!(
+            answer.starts_with("error") && answer.contains(want),
+            "{answer}"
+        );
+        assert!(!quit);
+    }
+    assert!(r.out().is_empty());
+    // Before any RA: no MAP option at all.
+    let mut r = Rig::new(&[]);
+    let (answer, _) = r.mn.control(r.now, &format!("register {MAP2}"));
+    assert!(answer.starts_with("error"), "{answer}");
+    // R clear: no RCoA can be formed (5).
+    let mut r = Rig::new(&[]);
+    let no_r = MapOptionRepr::new(1, 5, false, 3600, MAP2);
+    r.bus(&ra1(vec![opt(MAP1, 1, 10, 3600), no_r]));
+    let (answer, _) = r.mn.control(r.now, &format!("register {MAP2}"));
+    assert!(answer.starts_with("error"), "{answer}");
+}
+
+#[test]
+fn extra_binding_follows_the_lcoa_and_ends_with_its_option() {
+    let (mut r, _, _) = with_second_map(&[]);
+    extra_ba(&mut r, Some(RCOA2), 0, 10);
+    // A new link advertising both MAPs: a local BU to each, from LCoA2.
+    let maps = vec![opt(MAP1, 1, 10, 3600), opt(MAP2, 1, 5, 3600)];
+    r.feed(&ra(AR2_MAC, "2001:db8:2::/64", maps));
+    let b: Vec<_> = r.advance(Duration::ZERO);
+    let b: Vec<_> = b.iter().filter_map(bu_of).collect();
+    assert!(b
+        .iter()
+        .any(|b| b.ips == vec![(LCOA2, MAP2)] && b.hao == Some(RCOA2)));
+    assert_eq!(r.mn.extra_bindings()[0].coa, LCOA2);
+    // MAP2 advertised with lifetime 0: the binding is given up.
+    let maps = vec![opt(MAP1, 1, 10, 3600), opt(MAP2, 1, 5, 0)];
+    r.feed(&ra(AR2_MAC, "2001:db8:2::/64", maps));
+    r.advance(Duration::ZERO);
+    assert!(r.mn.extra_bindings().is_empty());
+}
+
+#[test]
+fn extra_binding_ends_when_the_selection_takes_its_map() {
+    let (mut r, _, _) = with_second_map(&[]);
+    // MAP1 goes away: MAP2 becomes the current MAP, one binding with it.
+    r.feed(&ra1(vec![opt(MAP1, 1, 10, 0), opt(MAP2, 1, 5, 3600)]));
+    r.advance(Duration::ZERO);
+    assert_eq!(r.mn.map_binding().unwrap().peer, MAP2);
+    assert!(r.mn.extra_bindings().is_empty());
+}
+
+#[test]
+fn several_map_faults() {
+    let (_, _, b) = with_second_map(&[Fault::RcoaAsCoaToOtherMap]);
+    assert_eq!(b[0].ips, vec![(LCOA1, MAP1), (RCOA1, MAP2)]);
+    let (_, _, b) = with_second_map(&[Fault::RcoaAsAlternateCoa]);
+    assert_eq!((b[0].ips[0], b[0].alt_coa), ((LCOA1, MAP2), 1));
+    let (_, answer, b) = with_second_map(&[Fault::OneRcoaForAllMaps]);
+    assert_eq!((b[0].ips[0], b[0].hao), ((LCOA1, MAP2), Some(RCOA1)));
+    assert_eq!(answer, format!("ok rcoa={RCOA1}"));
+    // MAP1's binding (40 s) is no longer refreshed once MAP2 is added.
+    for fault in [false, true] {
+        let f: &[Fault] = if fault {
+            &[Fault::SecondMapReplacesFirst]
+        } else {
+            &[]
+        };
+        let (mut r, _, _) = with_second_map(f);
+        r.advance(Duration::ZERO);
+        let to_map1 = r
+            .advance(Duration::from_secs(30))
+            .iter()
+            .filter_map(bu_of)
+            .filter(|b| b.ips == vec![(LCOA1, MAP1)])
+            .count();
+        assert_eq!(to_map1, usize::from(!fault), "fault {fault}");
+    }
+}

@@ -81,7 +81,12 @@ fn profile_text(r: &Reference, faults: &[&str]) -> String {
         "the profile's command no longer starts `[hmip6-ref, {},`",
         r.role
     );
-    edited
+    // Actions (`hmip6-ref ctl SOCKET ...`) run the same binary: it is not
+    // on the PATH of a test.
+    edited.replace(
+        "command: [hmip6-ref, ctl,",
+        &format!("command: [{:?}, ctl,", r.bin),
+    )
 }
 
 fn context(r: &Reference, suite: &Suite, dir: &Path, name: &str, faults: &[&str]) -> Arc<Context> {
