@@ -63,6 +63,15 @@ pub enum Fault {
     RcoaFromLinkPrefix,
     NoPreviousMapBu,
     AlternateCoaAdded,
+    // MN MAP selection and option storage (mn-select).
+    MapIgnored,
+    NoMipv6Fallback,
+    LowestPrefChosen,
+    LifetimeZeroMapChosen,
+    NoHaBuOnMapChange,
+    NoFallbackAfterMapLoss,
+    MapOptionsNotStored,
+    LocalBuHaoLcoa,
 }
 
 /// One row of a role's fault table.
@@ -225,6 +234,23 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "the RCoA is formed from the link's prefix (the LCoA's) instead of the prefix in the MAP option"),
     spec(Fault::NoPreviousMapBu, "no-previous-map-bu", "RFC4140-6.1-MN-BU-PREVIOUS-MAP",
         "moving to a new MAP domain sends no local BU to the previous MAP"),
+    // MN MAP selection and option storage (mn-select).
+    spec(Fault::MapIgnored, "map-ignored", "RFC4140-3-MN-CHOOSE-MAP",
+        "advertised MAPs are ignored: the MN registers its LCoA with its HA as plain Mobile IPv6"),
+    spec(Fault::NoMipv6Fallback, "no-mipv6-fallback", "RFC4140-7.2-MN-NO-MAP-OPTION-MIPV6",
+        "without any MAP option the MN sends no BU at all (no plain Mobile IPv6 registration with its HA)"),
+    spec(Fault::LowestPrefChosen, "lowest-pref-chosen", "RFC4140-7.2-MN-HIGHEST-PREF",
+        "among MAPs at the same Distance, the one with the lowest preference is chosen"),
+    spec(Fault::LifetimeZeroMapChosen, "lifetime-zero-map-chosen", "RFC4140-7.2-MN-LIFETIME-ZERO-NOT-SELECTED",
+        "a MAP option with valid lifetime 0 can be selected (until the option is dropped as expired)"),
+    spec(Fault::NoHaBuOnMapChange, "no-ha-bu-on-map-change", "RFC4140-3.1-MN-MAP-CHANGE-BU",
+        "after registering with a new MAP, no BU goes to the HA: the HA binding keeps the old RCoA"),
+    spec(Fault::NoFallbackAfterMapLoss, "no-fallback-after-map-loss", "RFC4140-7.2-MN-NO-OTHER-MAP-MIPV6",
+        "when the MAP in use is lost and no other MAP is left, the HA binding keeps the RCoA (no plain Mobile IPv6 BU with the LCoA)"),
+    spec(Fault::MapOptionsNotStored, "map-options-not-stored", "RFC4140-7.2-MN-STORE-OPTIONS",
+        "MAP options are not kept: only the last RA's options count"),
+    spec(Fault::LocalBuHaoLcoa, "local-bu-hao-lcoa", "RFC4140-7.2-MN-R-FLAG-RCOA-HOME-ADDRESS",
+        "the Home Address option of local BUs holds the LCoA instead of the RCoA"),
 ];
 
 /// Every role's fault table, by role name.

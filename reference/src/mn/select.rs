@@ -35,6 +35,11 @@ pub struct Rules {
     pub pref_zero: bool,
     /// `rcoa-without-r-flag`: MAPs with R clear allowed.
     pub r_clear: bool,
+    /// `lowest-pref-chosen`: among equal Distances, the lowest preference.
+    pub lowest_pref: bool,
+    /// `lifetime-zero-map-chosen`: options with Valid Lifetime 0 usable
+    /// (while they are stored).
+    pub lifetime_zero: bool,
 }
 
 impl Rules {
@@ -43,6 +48,8 @@ impl Rules {
             nearest: f.has(Fault::NearestMapChosen),
             pref_zero: f.has(Fault::PrefZeroMapChosen),
             r_clear: f.has(Fault::RcoaWithoutRFlag),
+            lowest_pref: f.has(Fault::LowestPrefChosen),
+            lifetime_zero: f.has(Fault::LifetimeZeroMapChosen),
         }
     }
 }
@@ -115,7 +122,10 @@ impl MapStore {
         rules: Rules,
         current: Option<Ipv6Addr>,
     ) -> Option<&MapOptionRepr> {
-        let usable = |m: &&StoredMap| m.valid(now) && (m.option.r_flag || rules.r_clear);
+        let usable = |m: &&StoredMap| {
+            let lifetime_zero = rules.lifetime_zero && m.option.valid_lifetime == 0;
+            (m.valid(now) || lifetime_zero) && (m.option.r_flag || rules.r_clear)
+        };
         let best = self
             .maps
             .values()
@@ -128,7 +138,12 @@ impl MapStore {
                 } else {
                     -i16::from(o.dist)
                 };
-                (dist, std::cmp::Reverse(o.pref), o.address)
+                let pref = if rules.lowest_pref {
+                    -i16::from(o.pref)
+                } else {
+                    i16::from(o.pref)
+                };
+                (dist, std::cmp::Reverse(pref), o.address)
             });
         best.or_else(|| current.and_then(|c| self.maps.get(&c)).filter(usable))
             .map(|m| &m.option)
@@ -171,6 +186,11 @@ mod tests {
             ..Rules::default()
         };
         assert_eq!(chosen(&s, t, nearest, None), Some(1));
+        let lowest = Rules {
+            lowest_pref: true,
+            ..Rules::default()
+        };
+        assert_eq!(chosen(&s, t, lowest, None), Some(2));
     }
 
     #[test]
@@ -197,6 +217,11 @@ mod tests {
             ..Rules::default()
         };
         assert_eq!(chosen(&s, t, rc, None), Some(4));
+        let lz = Rules {
+            lifetime_zero: true,
+            ..Rules::default()
+        };
+        assert_eq!(chosen(&s, t, lz, None), Some(1));
     }
 
     #[test]
