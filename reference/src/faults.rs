@@ -72,6 +72,7 @@ pub enum Fault {
     NoFallbackAfterMapLoss,
     MapOptionsNotStored,
     LocalBuHaoLcoa,
+    LonePrefZeroMapChosen,
 }
 
 /// One row of a role's fault table.
@@ -251,6 +252,8 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "MAP options are not kept: only the last RA's options count"),
     spec(Fault::LocalBuHaoLcoa, "local-bu-hao-lcoa", "RFC4140-7.2-MN-R-FLAG-RCOA-HOME-ADDRESS",
         "the Home Address option of local BUs holds the LCoA instead of the RCoA"),
+    spec(Fault::LonePrefZeroMapChosen, "lone-pref-zero-map-chosen", "RFC4140-7.1.2-PREF-ZERO-NOT-CHOSEN",
+        "a new MN chooses a MAP with preference 0 when no other MAP qualifies (instead of plain Mobile IPv6)"),
 ];
 
 /// Every role's fault table, by role name.

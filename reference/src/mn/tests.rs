@@ -639,6 +639,17 @@ fn local_bu_hao_lcoa_fault() {
     assert_eq!((b[0].ips[0], b[0].hao), ((LCOA1, MAP1), Some(LCOA1)));
 }
 
+#[test]
+fn lone_pref_zero_fault_takes_the_only_map_rather_than_mobile_ipv6() {
+    let mut r = Rig::new(&[Fault::LonePrefZeroMapChosen]);
+    let b = r.bus(&ra1(vec![opt(MAP1, 1, 0, 3600)]));
+    assert_eq!(b[0].ips, vec![(LCOA1, MAP1)]);
+    // With a MAP above preference 0, that one, even nearer.
+    let mut r = Rig::new(&[Fault::LonePrefZeroMapChosen]);
+    let b = r.bus(&ra1(vec![opt(MAP1, 2, 0, 3600), opt(MAP2, 1, 10, 3600)]));
+    assert_eq!(b[0].ips, vec![(LCOA1, MAP2)]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
