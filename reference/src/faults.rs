@@ -245,7 +245,7 @@ pub const MN_FAULTS: &[FaultSpec] = &[
     spec(Fault::LifetimeZeroMapChosen, "lifetime-zero-map-chosen", "RFC4140-7.2-MN-LIFETIME-ZERO-NOT-SELECTED",
         "a MAP option with valid lifetime 0 can be selected (until the option is dropped as expired)"),
     spec(Fault::NoHaBuOnMapChange, "no-ha-bu-on-map-change", "RFC4140-3.1-MN-MAP-CHANGE-BU",
-        "after registering with a new MAP, no BU goes to the HA: the HA binding keeps the old RCoA"),
+        "once the HA has a binding, a new MAP's BA (a new RCoA) brings no BU to the HA: the HA binding keeps its old care-of address"),
     spec(Fault::NoFallbackAfterMapLoss, "no-fallback-after-map-loss", "RFC4140-7.2-MN-NO-OTHER-MAP-MIPV6",
         "when the MAP in use is lost and no other MAP is left, the HA binding keeps the RCoA (no plain Mobile IPv6 BU with the LCoA)"),
     spec(Fault::MapOptionsNotStored, "map-options-not-stored", "RFC4140-7.2-MN-STORE-OPTIONS",
