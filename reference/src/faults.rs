@@ -68,6 +68,16 @@ pub enum Fault {
     RcoaAsAlternateCoa,
     OneRcoaForAllMaps,
     SecondMapReplacesFirst,
+    // MN MAP selection and option storage (mn-select).
+    MapIgnored,
+    NoMipv6Fallback,
+    LowestPrefChosen,
+    LifetimeZeroMapChosen,
+    NoHaBuOnMapChange,
+    NoFallbackAfterMapLoss,
+    MapOptionsNotStored,
+    LocalBuHaoLcoa,
+    LonePrefZeroMapChosen,
 }
 
 /// One row of a role's fault table.
@@ -239,6 +249,25 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "the local BU to an additional MAP registers the current MAP's RCoA (Home Address option) instead of an RCoA from that MAP's prefix"),
     spec(Fault::SecondMapReplacesFirst, "second-map-replaces-first", "RFC4140-7.2-MN-SEVERAL-MAPS",
         "once registered with an additional MAP, the current MAP's binding is no longer refreshed and lapses"),
+    // MN MAP selection and option storage (mn-select).
+    spec(Fault::MapIgnored, "map-ignored", "RFC4140-3-MN-CHOOSE-MAP",
+        "advertised MAPs are ignored: the MN registers its LCoA with its HA as plain Mobile IPv6"),
+    spec(Fault::NoMipv6Fallback, "no-mipv6-fallback", "RFC4140-7.2-MN-NO-MAP-OPTION-MIPV6",
+        "without any MAP option the MN sends no BU at all (no plain Mobile IPv6 registration with its HA)"),
+    spec(Fault::LowestPrefChosen, "lowest-pref-chosen", "RFC4140-7.2-MN-HIGHEST-PREF",
+        "among MAPs at the same Distance, the one with the lowest preference is chosen"),
+    spec(Fault::LifetimeZeroMapChosen, "lifetime-zero-map-chosen", "RFC4140-7.2-MN-LIFETIME-ZERO-NOT-SELECTED",
+        "a MAP option with valid lifetime 0 can be selected (until the option is dropped as expired)"),
+    spec(Fault::NoHaBuOnMapChange, "no-ha-bu-on-map-change", "RFC4140-3.1-MN-MAP-CHANGE-BU",
+        "once the HA has a binding, a new MAP's BA (a new RCoA) brings no BU to the HA: the HA binding keeps its old care-of address"),
+    spec(Fault::NoFallbackAfterMapLoss, "no-fallback-after-map-loss", "RFC4140-7.2-MN-NO-OTHER-MAP-MIPV6",
+        "when the MAP in use is lost and no other MAP is left, the HA binding keeps the RCoA (no plain Mobile IPv6 BU with the LCoA)"),
+    spec(Fault::MapOptionsNotStored, "map-options-not-stored", "RFC4140-7.2-MN-STORE-OPTIONS",
+        "MAP options are not kept: only the last RA's options count"),
+    spec(Fault::LocalBuHaoLcoa, "local-bu-hao-lcoa", "RFC4140-7.2-MN-R-FLAG-RCOA-HOME-ADDRESS",
+        "the Home Address option of local BUs holds the LCoA instead of the RCoA"),
+    spec(Fault::LonePrefZeroMapChosen, "lone-pref-zero-map-chosen", "RFC4140-7.1.2-PREF-ZERO-NOT-CHOSEN",
+        "a new MN chooses a MAP with preference 0 when no other MAP qualifies (instead of plain Mobile IPv6)"),
 ];
 
 /// Every role's fault table, by role name.

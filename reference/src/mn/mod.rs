@@ -358,12 +358,18 @@ impl Mn {
         } else {
             Vec::new()
         };
+        // RFC 4140 7.2: the local BU's Home Address option is the RCoA.
+        let hao = if w != Which::Ha && self.has(Fault::LocalBuHaoLcoa) {
+            r.coa
+        } else {
+            r.hoa
+        };
         let layers = vec![
             Layer::ipv6(r.coa, r.peer, 64),
             Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(vec![
                 Ipv6Option::HomeAddress {
                     length: None,
-                    address: r.hoa,
+                    address: hao,
                 },
             ]))),
             Layer::Mobility(MobilityRepr::new(MhMessage::BindingUpdate(bu), options)),
@@ -441,7 +447,12 @@ impl Mn {
         r.next = (granted > 0 && w != Which::Previous).then(|| now + units(granted) * 3 / 4);
         if w == Which::Map {
             let rcoa = r.hoa;
-            let fresh = self.ha.as_ref().is_none_or(|h| h.coa != rcoa);
+            let fresh = match &self.ha {
+                None => true,
+                // A new RCoA (another MAP): the HA must learn it (3.1),
+                // unless `no-ha-bu-on-map-change`.
+                Some(h) => h.coa != rcoa && !self.has(Fault::NoHaBuOnMapChange),
+            };
             if fresh {
                 // After the MAP's BA, not before (6.1): the HA binding
                 // (RCoA, home address), 3.1 and 6.1.
@@ -466,7 +477,8 @@ impl Mn {
         let chosen = self
             .maps
             .select(now, Rules::of(&self.cfg.faults), current)
-            .map(|o| o.address);
+            .map(|o| o.address)
+            .filter(|_| !self.has(Fault::MapIgnored));
         match chosen {
             Some(map) if Some(map) == current => {
                 if self.map.as_ref().is_some_and(|m| m.coa != lcoa) {
@@ -512,6 +524,16 @@ impl Mn {
             }
             None => {
                 let had_map = self.map.take().is_some();
+                // The faults: never having registered, nothing is sent
+                // (`no-mipv6-fallback`); having lost the MAP, the HA keeps
+                // the RCoA (`no-fallback-after-map-loss`).
+                let never = !had_map && self.ha.is_none();
+                let lost = had_map || self.ha.as_ref().is_some_and(|h| h.coa != lcoa);
+                if (never && self.has(Fault::NoMipv6Fallback))
+                    || (lost && self.has(Fault::NoFallbackAfterMapLoss))
+                {
+                    return;
+                }
                 if had_map || self.ha.as_ref().is_none_or(|h| h.coa != lcoa) {
                     self.event("mobile_ipv6", &[("lcoa", s(lcoa))]);
                     self.start_ha(now, lcoa);
@@ -581,6 +603,10 @@ impl Mn {
     /// Store an RA's MAP options (7.2); the `lifetime-zero-map-kept`
     /// fault ignores a lifetime of 0 for the MAP in use.
     fn store_maps(&mut self, now: Instant, maps: &[MapOptionRepr]) {
+        if self.has(Fault::MapOptionsNotStored) {
+            // Only this RA's options count.
+            self.maps.clear();
+        }
         let current = self.map.as_ref().map(|m| m.peer);
         let kept: Vec<MapOptionRepr> = maps
             .iter()

@@ -35,6 +35,14 @@ pub struct Rules {
     pub pref_zero: bool,
     /// `rcoa-without-r-flag`: MAPs with R clear allowed.
     pub r_clear: bool,
+    /// `lowest-pref-chosen`: among equal Distances, the lowest preference.
+    pub lowest_pref: bool,
+    /// `lifetime-zero-map-chosen`: options with Valid Lifetime 0 usable
+    /// (while they are stored).
+    pub lifetime_zero: bool,
+    /// `lone-pref-zero-map-chosen`: a MAP with preference 0 chosen when no
+    /// other qualifies.
+    pub lone_pref_zero: bool,
 }
 
 impl Rules {
@@ -43,6 +51,9 @@ impl Rules {
             nearest: f.has(Fault::NearestMapChosen),
             pref_zero: f.has(Fault::PrefZeroMapChosen),
             r_clear: f.has(Fault::RcoaWithoutRFlag),
+            lowest_pref: f.has(Fault::LowestPrefChosen),
+            lifetime_zero: f.has(Fault::LifetimeZeroMapChosen),
+            lone_pref_zero: f.has(Fault::LonePrefZeroMapChosen),
         }
     }
 }
@@ -115,22 +126,37 @@ impl MapStore {
         rules: Rules,
         current: Option<Ipv6Addr>,
     ) -> Option<&MapOptionRepr> {
-        let usable = |m: &&StoredMap| m.valid(now) && (m.option.r_flag || rules.r_clear);
+        let usable = |m: &&StoredMap| {
+            let lifetime_zero = rules.lifetime_zero && m.option.valid_lifetime == 0;
+            (m.valid(now) || lifetime_zero) && (m.option.r_flag || rules.r_clear)
+        };
+        let rank = |m: &&StoredMap| {
+            let o = &m.option;
+            let dist = if rules.nearest {
+                i16::from(o.dist)
+            } else {
+                -i16::from(o.dist)
+            };
+            let pref = if rules.lowest_pref {
+                -i16::from(o.pref)
+            } else {
+                i16::from(o.pref)
+            };
+            (dist, std::cmp::Reverse(pref), o.address)
+        };
         let best = self
             .maps
             .values()
             .filter(usable)
             .filter(|m| m.option.pref > 0 || rules.pref_zero)
-            .min_by_key(|m| {
-                let o = &m.option;
-                let dist = if rules.nearest {
-                    i16::from(o.dist)
-                } else {
-                    -i16::from(o.dist)
-                };
-                (dist, std::cmp::Reverse(o.pref), o.address)
-            });
-        best.or_else(|| current.and_then(|c| self.maps.get(&c)).filter(usable))
+            .min_by_key(rank);
+        // `lone-pref-zero-map-chosen`: preference 0 rather than no MAP.
+        let lone = || {
+            let pick = self.maps.values().filter(usable).min_by_key(rank);
+            pick.filter(|_| rules.lone_pref_zero)
+        };
+        best.or_else(lone)
+            .or_else(|| current.and_then(|c| self.maps.get(&c)).filter(usable))
             .map(|m| &m.option)
     }
 }
@@ -171,6 +197,11 @@ mod tests {
             ..Rules::default()
         };
         assert_eq!(chosen(&s, t, nearest, None), Some(1));
+        let lowest = Rules {
+            lowest_pref: true,
+            ..Rules::default()
+        };
+        assert_eq!(chosen(&s, t, lowest, None), Some(2));
     }
 
     #[test]
@@ -197,6 +228,18 @@ mod tests {
             ..Rules::default()
         };
         assert_eq!(chosen(&s, t, rc, None), Some(4));
+        let lz = Rules {
+            lifetime_zero: true,
+            ..Rules::default()
+        };
+        assert_eq!(chosen(&s, t, lz, None), Some(1));
+        let lone = Rules {
+            lone_pref_zero: true,
+            ..Rules::default()
+        };
+        assert_eq!(chosen(&s, t, lone, None), Some(2));
+        s.store(t, &[opt(6, 1, 3, 60)]);
+        assert_eq!(chosen(&s, t, lone, None), Some(6), "only when alone");
     }
 
     #[test]

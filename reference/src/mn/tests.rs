@@ -547,6 +547,109 @@ fn map_options_expire() {
     assert_eq!(r.mn.rcoa(), Some(RCOA2));
 }
 
+// MAP selection and option storage faults (mn-select).
+
+#[test]
+fn map_ignored_registers_the_lcoa_with_the_ha() {
+    let mut r = Rig::new(&[Fault::MapIgnored]);
+    assert_mipv6(&r.bus(&ra1(vec![opt(MAP1, 1, 10, 3600)])));
+    assert!(r.mn.map_binding().is_none());
+    assert!(r.bus(&ra1(vec![opt(MAP1, 1, 10, 3600)])).is_empty());
+}
+
+#[test]
+fn no_mipv6_fallback_sends_nothing_without_maps_but_still_uses_one() {
+    let mut r = Rig::new(&[Fault::NoMipv6Fallback]);
+    assert!(r.bus(&ra1(vec![])).is_empty());
+    assert!(r.mn.ha_binding().is_none());
+    let b = r.bus(&ra1(vec![opt(MAP1, 1, 10, 3600)]));
+    assert_eq!(b[0].ips, vec![(LCOA1, MAP1)]);
+    // Losing that MAP still reverts to Mobile IPv6 (another requirement).
+    r.map_ba(MAP1, LCOA1, RCOA1, 10);
+    assert_mipv6(&r.bus(&ra1(vec![opt(MAP1, 1, 10, 0)])));
+}
+
+#[test]
+fn lowest_pref_fault_takes_the_lower_preference() {
+    let mut r = Rig::new(&[Fault::LowestPrefChosen]);
+    let b = r.bus(&ra1(vec![opt(MAP1, 2, 3, 3600), opt(MAP2, 2, 9, 3600)]));
+    assert_eq!(b[0].ips, vec![(LCOA1, MAP1)]);
+}
+
+#[test]
+fn lifetime_zero_option_is_not_selected_unless_faulty() {
+    let maps = vec![opt(MAP1, 2, 10, 0), opt(MAP2, 1, 10, 3600)];
+    let mut r = Rig::new(&[]);
+    assert_eq!(r.bus(&ra1(maps.clone()))[0].ips, vec![(LCOA1, MAP2)]);
+    let mut r = Rig::new(&[Fault::LifetimeZeroMapChosen]);
+    assert_eq!(r.bus(&ra1(maps))[0].ips, vec![(LCOA1, MAP1)]);
+}
+
+#[test]
+fn no_ha_bu_on_map_change_keeps_the_old_rcoa_at_the_ha() {
+    let mut r = Rig::new(&[Fault::NoHaBuOnMapChange]);
+    r.bus(&ra1(vec![opt(MAP1, 2, 10, 3600), opt(MAP2, 1, 10, 3600)]));
+    assert_eq!(r.map_ba(MAP1, LCOA1, RCOA1, 10).len(), 1, "first HA BU");
+    let b = r.bus(&ra1(vec![opt(MAP1, 2, 10, 0), opt(MAP2, 1, 10, 3600)]));
+    assert_eq!(b[0].ips, vec![(LCOA1, MAP2)]);
+    assert!(r.map_ba(MAP2, LCOA1, RCOA2, 10).is_empty());
+    assert_eq!(r.mn.ha_binding().unwrap().coa, RCOA1);
+}
+
+#[test]
+fn no_fallback_after_map_loss_keeps_the_rcoa_at_the_ha() {
+    let mut r = Rig::new(&[Fault::NoFallbackAfterMapLoss]);
+    r.registered(10);
+    assert!(r.bus(&ra1(vec![opt(MAP1, 1, 10, 0)])).is_empty());
+    // Not later either, when the option expires or RAs come again.
+    let later: Vec<_> = r.advance(SECOND).iter().filter_map(bu_of).collect();
+    assert!(later.iter().all(|b| b.ips.last() != Some(&(LCOA1, HA))));
+    assert!(r.bus(&ra1(vec![])).is_empty());
+    assert_eq!(r.mn.ha_binding().unwrap().coa, RCOA1);
+    // Without any MAP from the start, Mobile IPv6 as usual.
+    let mut r = Rig::new(&[Fault::NoFallbackAfterMapLoss]);
+    assert_mipv6(&r.bus(&ra1(vec![])));
+}
+
+#[test]
+fn options_are_stored_across_ras_unless_faulty() {
+    for fault in [false, true] {
+        let f: &[Fault] = if fault {
+            &[Fault::MapOptionsNotStored]
+        } else {
+            &[]
+        };
+        let mut r = Rig::new(f);
+        let b = r.bus(&ra1(vec![opt(MAP1, 2, 10, 3600), opt(MAP2, 1, 10, 3600)]));
+        assert_eq!(b[0].ips, vec![(LCOA1, MAP1)]);
+        // Only MAP1, withdrawn: MAP2 is known from the first RA alone.
+        let b = r.bus(&ra1(vec![opt(MAP1, 2, 10, 0)]));
+        if fault {
+            assert_mipv6(&b);
+        } else {
+            assert_eq!((b[0].ips[0], b[0].hao), ((LCOA1, MAP2), Some(RCOA2)));
+        }
+    }
+}
+
+#[test]
+fn local_bu_hao_lcoa_fault() {
+    let mut r = Rig::new(&[Fault::LocalBuHaoLcoa]);
+    let b = r.bus(&ra1(vec![opt(MAP1, 1, 10, 3600)]));
+    assert_eq!((b[0].ips[0], b[0].hao), ((LCOA1, MAP1), Some(LCOA1)));
+}
+
+#[test]
+fn lone_pref_zero_fault_takes_the_only_map_rather_than_mobile_ipv6() {
+    let mut r = Rig::new(&[Fault::LonePrefZeroMapChosen]);
+    let b = r.bus(&ra1(vec![opt(MAP1, 1, 0, 3600)]));
+    assert_eq!(b[0].ips, vec![(LCOA1, MAP1)]);
+    // With a MAP above preference 0, that one, even nearer.
+    let mut r = Rig::new(&[Fault::LonePrefZeroMapChosen]);
+    let b = r.bus(&ra1(vec![opt(MAP1, 2, 0, 3600), opt(MAP2, 1, 10, 3600)]));
+    assert_eq!(b[0].ips, vec![(LCOA1, MAP2)]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
