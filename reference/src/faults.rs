@@ -63,6 +63,13 @@ pub enum Fault {
     RcoaFromLinkPrefix,
     NoPreviousMapBu,
     AlternateCoaAdded,
+    // MN addressing, RA validation, movement (A2); the MN's `no-dad` is
+    // the MAP's `NoDad` switch.
+    RaLengthZeroAccepted,
+    UnknownRaOptionDropsRa,
+    UnknownRaOptionStopsParsing,
+    PrefixLengthNot64Used,
+    NoLocalBuOnMove,
 }
 
 /// One row of a role's fault table.
@@ -225,6 +232,19 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "the RCoA is formed from the link's prefix (the LCoA's) instead of the prefix in the MAP option"),
     spec(Fault::NoPreviousMapBu, "no-previous-map-bu", "RFC4140-6.1-MN-BU-PREVIOUS-MAP",
         "moving to a new MAP domain sends no local BU to the previous MAP"),
+    // MN addressing, RA validation, movement (A2).
+    spec(Fault::NoDad, "no-dad", "RFC4862-5.5.3-FORM-ADDRESS",
+        "the LCoA formed from an RA's prefix is used at once, without Duplicate Address Detection"),
+    spec(Fault::RaLengthZeroAccepted, "ra-length-zero-accepted", "RFC4861-6.1.2-RA-OPTION-LENGTH-ZERO",
+        "an RA with an option of Length 0 is processed (the options before it) instead of discarded"),
+    spec(Fault::UnknownRaOptionDropsRa, "unknown-ra-option-drops-ra", "RFC4861-6.1.2-RA-IGNORE-UNRECOGNIZED",
+        "an RA carrying an option of a type the MN does not know is dropped whole"),
+    spec(Fault::UnknownRaOptionStopsParsing, "unknown-ra-option-stops-parsing", "RFC4861-4.2-IGNORE-UNKNOWN-OPTIONS",
+        "the options after the first one the MN does not know are not processed"),
+    spec(Fault::PrefixLengthNot64Used, "prefix-length-not-64-used", "RFC4862-5.5.3-FORM-ADDRESS",
+        "an LCoA is formed from a Prefix Information option whose length is not 64 (prefix plus interface identifier not 128 bits)"),
+    spec(Fault::NoLocalBuOnMove, "no-local-bu-on-move", "RFC4140-3.1-MN-LCOA-FROM-LINK-PREFIX",
+        "a move to a new link of the same MAP domain sends no local BU: the MAP keeps the previous link's LCoA"),
 ];
 
 /// Every role's fault table, by role name.
