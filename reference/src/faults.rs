@@ -70,6 +70,7 @@ pub enum Fault {
     UnknownRaOptionStopsParsing,
     PrefixLengthNot64Used,
     NoLocalBuOnMove,
+    RcoaAsCoaToNewMap,
 }
 
 /// One row of a role's fault table.
@@ -245,6 +246,8 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "an LCoA is formed from a Prefix Information option whose length is not 64 (prefix plus interface identifier not 128 bits)"),
     spec(Fault::NoLocalBuOnMove, "no-local-bu-on-move", "RFC4140-3.1-MN-LCOA-FROM-LINK-PREFIX",
         "a move to a new link of the same MAP domain sends no local BU: the MAP keeps the previous link's LCoA"),
+    spec(Fault::RcoaAsCoaToNewMap, "rcoa-as-coa-to-new-map", "RFC4140-6.1-MN-NO-RCOA-AS-COA",
+        "moving to a new MAP domain, the local BU to the new MAP comes from the previous MAP's RCoA instead of the new LCoA"),
 ];
 
 /// Every role's fault table, by role name.

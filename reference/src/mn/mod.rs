@@ -489,8 +489,12 @@ impl Mn {
             .map(|o| o.address);
         match chosen {
             Some(map) if Some(map) == current => {
+                // (`rcoa-as-coa-to-new-map` keeps the previous RCoA it bound.)
+                let old_rcoa = self.previous.as_ref().map(|p| p.hoa);
                 if self.map.as_ref().is_some_and(|m| m.coa != lcoa)
                     && !self.has(Fault::NoLocalBuOnMove)
+                    && !(self.has(Fault::RcoaAsCoaToNewMap)
+                        && self.map.as_ref().map(|m| m.coa) == old_rcoa)
                 {
                     self.event("movement", &[("map", s(map)), ("lcoa", s(lcoa))]);
                     if let Some(m) = self.map.as_mut() {
@@ -511,7 +515,13 @@ impl Mn {
                     "map_selected",
                     &[("map", s(map)), ("rcoa", s(rcoa)), ("lcoa", s(lcoa))],
                 );
+                // RFC 4140 6.1: the CoA bound at the new MAP is the LCoA,
+                // never the previous MAP's RCoA (the fault uses it).
+                let mut coa = lcoa;
                 if let Some(old) = self.map.take() {
+                    if self.has(Fault::RcoaAsCoaToNewMap) {
+                        coa = old.hoa;
+                    }
                     // A move into another MAP domain: the previous MAP
                     // forwards to the new LCoA meanwhile (6.1, 8).
                     if old.coa != lcoa && !self.has(Fault::NoPreviousMapBu) {
@@ -525,7 +535,7 @@ impl Mn {
                         self.send_bu(now, Which::Previous);
                     }
                 }
-                self.map = Some(Registration::new(map, rcoa, lcoa, self.cfg.lifetime, now));
+                self.map = Some(Registration::new(map, rcoa, coa, self.cfg.lifetime, now));
                 self.send_bu(now, Which::Map);
                 if self.has(Fault::HaBeforeMapBa) && self.ha.as_ref().is_none_or(|h| h.coa != rcoa)
                 {
@@ -790,11 +800,12 @@ impl Mn {
             // RFC 4862 5.4.3: an NS for the tentative address from `::` is
             // another node's DAD probe (a duplicate); from a unicast
             // address it is not answered, the address is not ours yet.
-            Icmpv6Message::NeighborSolicit { target, .. } if Some(*target) == tentative => {
-                if ip.src.is_unspecified() {
-                    self.dad_failed(*target, "another node probes for it");
-                }
+            Icmpv6Message::NeighborSolicit { target, .. }
+                if Some(*target) == tentative && ip.src.is_unspecified() =>
+            {
+                self.dad_failed(*target, "another node probes for it");
             }
+            Icmpv6Message::NeighborSolicit { target, .. } if Some(*target) == tentative => {}
             // RFC 4862 5.4.4: an NA for it: the address is someone's.
             Icmpv6Message::NeighborAdvert { target, .. } if Some(*target) == tentative => {
                 self.dad_failed(*target, "a neighbour advertises it");

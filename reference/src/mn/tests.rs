@@ -839,6 +839,22 @@ fn moving_runs_dad_on_the_new_lcoa_then_updates_both_maps() {
 }
 
 #[test]
+fn rcoa_as_coa_fault_registers_the_old_rcoa_with_the_new_map() {
+    let mut r = Rig::new(&[Fault::RcoaAsCoaToNewMap]);
+    r.registered(10);
+    let b = r.bus(&ra(
+        AR2_MAC,
+        "2001:db8:2::/64",
+        vec![opt(MAP2, 1, 10, 3600)],
+    ));
+    let firsts: Vec<_> = b.iter().map(|b| (b.ips[0], b.hao)).collect();
+    assert_eq!(
+        firsts,
+        vec![((LCOA2, MAP1), Some(RCOA1)), ((RCOA1, MAP2), Some(RCOA2))]
+    );
+}
+
+#[test]
 fn no_local_bu_on_move_fault_keeps_the_old_lcoa() {
     let mut r = Rig::new(&[Fault::NoLocalBuOnMove]);
     r.registered(10);
