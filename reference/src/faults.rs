@@ -78,6 +78,14 @@ pub enum Fault {
     MapOptionsNotStored,
     LocalBuHaoLcoa,
     LonePrefZeroMapChosen,
+    // MN addressing, RA validation, movement (A2); the MN's `no-dad` is
+    // the MAP's `NoDad` switch.
+    RaLengthZeroAccepted,
+    UnknownRaOptionDropsRa,
+    UnknownRaOptionStopsParsing,
+    PrefixLengthNot64Used,
+    NoLocalBuOnMove,
+    RcoaAsCoaToNewMap,
 }
 
 /// One row of a role's fault table.
@@ -268,6 +276,21 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "the Home Address option of local BUs holds the LCoA instead of the RCoA"),
     spec(Fault::LonePrefZeroMapChosen, "lone-pref-zero-map-chosen", "RFC4140-7.1.2-PREF-ZERO-NOT-CHOSEN",
         "a new MN chooses a MAP with preference 0 when no other MAP qualifies (instead of plain Mobile IPv6)"),
+    // MN addressing, RA validation, movement (A2).
+    spec(Fault::NoDad, "no-dad", "RFC4862-5.5.3-FORM-ADDRESS",
+        "the LCoA formed from an RA's prefix is used at once, without Duplicate Address Detection"),
+    spec(Fault::RaLengthZeroAccepted, "ra-length-zero-accepted", "RFC4861-6.1.2-RA-OPTION-LENGTH-ZERO",
+        "an RA with an option of Length 0 is processed (the options before it) instead of discarded"),
+    spec(Fault::UnknownRaOptionDropsRa, "unknown-ra-option-drops-ra", "RFC4861-6.1.2-RA-IGNORE-UNRECOGNIZED",
+        "an RA carrying an option of a type the MN does not know is dropped whole"),
+    spec(Fault::UnknownRaOptionStopsParsing, "unknown-ra-option-stops-parsing", "RFC4861-4.2-IGNORE-UNKNOWN-OPTIONS",
+        "the options after the first one the MN does not know are not processed"),
+    spec(Fault::PrefixLengthNot64Used, "prefix-length-not-64-used", "RFC4862-5.5.3-FORM-ADDRESS",
+        "an LCoA is formed from a Prefix Information option whose length is not 64 (prefix plus interface identifier not 128 bits)"),
+    spec(Fault::NoLocalBuOnMove, "no-local-bu-on-move", "RFC4140-3.1-MN-LCOA-FROM-LINK-PREFIX",
+        "a move to a new link of the same MAP domain sends no local BU: the MAP keeps the previous link's LCoA"),
+    spec(Fault::RcoaAsCoaToNewMap, "rcoa-as-coa-to-new-map", "RFC4140-6.1-MN-NO-RCOA-AS-COA",
+        "moving to a new MAP domain, the local BU to the new MAP comes from the previous MAP's RCoA instead of the new LCoA"),
 ];
 
 /// Every role's fault table, by role name.

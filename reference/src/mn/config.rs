@@ -29,6 +29,10 @@ pub struct MnArgs {
     /// Requested BU lifetime in units of 4 seconds [default: 15].
     #[arg(long, value_name = "UNITS")]
     pub lifetime: Option<u16>,
+    /// Duplicate Address Detection probes before an LCoA is used (RFC 4862
+    /// DupAddrDetectTransmits; 0 uses it at once) [default: 1].
+    #[arg(long, value_name = "N")]
+    pub dad_transmits: Option<u32>,
     #[command(flatten)]
     pub daemon: common::DaemonArgs,
 }
@@ -41,6 +45,7 @@ struct MnFile {
     home_address: Option<Ipv6Addr>,
     home_agent: Option<Ipv6Addr>,
     lifetime: Option<u16>,
+    dad_transmits: Option<u32>,
     control: Option<PathBuf>,
     log: Option<LogFormat>,
     #[serde(default)]
@@ -55,6 +60,8 @@ pub struct MnConfig {
     pub home_agent: Ipv6Addr,
     /// Requested BU lifetime, units of 4 s (1 or more).
     pub lifetime: u16,
+    /// DAD probes for a new LCoA (RFC 4862 5.4; 0: no DAD).
+    pub dad_transmits: u32,
     pub control: Option<PathBuf>,
     pub log: LogFormat,
     pub faults: Faults,
@@ -91,6 +98,7 @@ impl MnConfig {
             home_address: common::check_global("home-address", home_address)?,
             home_agent: common::check_global("home-agent", home_agent)?,
             lifetime,
+            dad_transmits: a.dad_transmits.or(file.dad_transmits).unwrap_or(1),
             control,
             log,
             faults,
@@ -98,13 +106,15 @@ impl MnConfig {
     }
 
     /// A configuration for tests: home address `2001:db8:aaaa::2`, home
-    /// agent `2001:db8:aaaa::1`, default lifetime, no fault.
+    /// agent `2001:db8:aaaa::1`, default lifetime, no fault, and no DAD (an
+    /// RA's LCoA is used at once; the DAD tests turn it on).
     pub fn for_test() -> MnConfig {
         MnConfig {
             link: "mn0".into(),
             home_address: Ipv6Addr::new(0x2001, 0xdb8, 0xaaaa, 0, 0, 0, 0, 2),
             home_agent: Ipv6Addr::new(0x2001, 0xdb8, 0xaaaa, 0, 0, 0, 0, 1),
             lifetime: DEFAULT_LIFETIME,
+            dad_transmits: 0,
             control: None,
             log: LogFormat::Off,
             faults: Faults::none(),
@@ -134,6 +144,13 @@ mod tests {
     fn flags_defaults_and_errors() {
         let c = parse(&BASE).unwrap();
         assert_eq!(c.lifetime, 15);
+        assert_eq!(c.dad_transmits, 1);
+        assert_eq!(
+            parse(&[&BASE[..], &["--dad-transmits", "0"]].concat())
+                .unwrap()
+                .dad_transmits,
+            0
+        );
         let c = parse(
             &[
                 &BASE[..],

@@ -51,6 +51,9 @@ pub const MAX_BINDACK_TIMEOUT: Duration = Duration::from_secs(32);
 const PREVIOUS_MAP_TRIES: u32 = 3;
 /// How deep tunnels to the MN may nest.
 const MAX_NESTING: usize = 3;
+/// RetransTimer when the RA leaves it unspecified (RFC 4861 10:
+/// RETRANS_TIMER, 1 s): the wait after a DAD probe.
+pub const DEFAULT_RETRANS: Duration = Duration::from_secs(1);
 /// Identifier of the echo requests of the `echo` command.
 pub const ECHO_IDENT: u16 = 0x4d4e;
 
@@ -134,6 +137,19 @@ fn units(u: u16) -> Duration {
     Duration::from_secs(4 * u64::from(u))
 }
 
+/// An address under Duplicate Address Detection (RFC 4862 5.4): formed
+/// from the link's prefix, not used until its probes went unanswered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tentative {
+    addr: Ipv6Addr,
+    /// Probes sent so far.
+    sent: u32,
+    /// Next probe, or the end of the wait after the last one.
+    next: Instant,
+    /// RetransTimer of the RA that gave the prefix.
+    retrans: Duration,
+}
+
 /// Which registration a BA answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Which {
@@ -151,6 +167,8 @@ pub struct Mn {
     router: Option<Ipv6Addr>,
     prefix: Option<Prefix>,
     lcoa: Option<Ipv6Addr>,
+    /// The next LCoA while DAD runs on it.
+    tentative: Option<Tentative>,
     maps: MapStore,
     map: Option<Registration>,
     previous: Option<Registration>,
@@ -175,6 +193,7 @@ impl Mn {
             router: None,
             prefix: None,
             lcoa: None,
+            tentative: None,
             maps: MapStore::default(),
             map: None,
             previous: None,
@@ -192,6 +211,10 @@ impl Mn {
     }
     pub fn lcoa(&self) -> Option<Ipv6Addr> {
         self.lcoa
+    }
+    /// The address under Duplicate Address Detection, if any.
+    pub fn tentative(&self) -> Option<Ipv6Addr> {
+        self.tentative.map(|t| t.addr)
     }
     pub fn router(&self) -> Option<Ipv6Addr> {
         self.router
@@ -257,10 +280,15 @@ impl Mn {
     }
 
     fn listens(&self, g: &Ipv6Addr) -> bool {
+        // The tentative address's group is joined before its first probe
+        // (RFC 4862 5.4.2), to hear another node's probe or defence.
         *g == ALL_NODES
             || (is_solicited_node(g)
                 && (*g == solicited_node(&self.link.ll)
-                    || self.lcoa.is_some_and(|l| *g == solicited_node(&l))))
+                    || self.lcoa.is_some_and(|l| *g == solicited_node(&l))
+                    || self
+                        .tentative
+                        .is_some_and(|t| *g == solicited_node(&t.addr))))
     }
 
     /// Send an IPv6 packet: link-local and multicast destinations on the
@@ -481,7 +509,13 @@ impl Mn {
             .filter(|_| !self.has(Fault::MapIgnored));
         match chosen {
             Some(map) if Some(map) == current => {
-                if self.map.as_ref().is_some_and(|m| m.coa != lcoa) {
+                // (`rcoa-as-coa-to-new-map` keeps the previous RCoA it bound.)
+                let old_rcoa = self.previous.as_ref().map(|p| p.hoa);
+                if self.map.as_ref().is_some_and(|m| m.coa != lcoa)
+                    && !self.has(Fault::NoLocalBuOnMove)
+                    && !(self.has(Fault::RcoaAsCoaToNewMap)
+                        && self.map.as_ref().map(|m| m.coa) == old_rcoa)
+                {
                     self.event("movement", &[("map", s(map)), ("lcoa", s(lcoa))]);
                     if let Some(m) = self.map.as_mut() {
                         m.coa = lcoa;
@@ -501,7 +535,13 @@ impl Mn {
                     "map_selected",
                     &[("map", s(map)), ("rcoa", s(rcoa)), ("lcoa", s(lcoa))],
                 );
+                // RFC 4140 6.1: the CoA bound at the new MAP is the LCoA,
+                // never the previous MAP's RCoA (the fault uses it).
+                let mut coa = lcoa;
                 if let Some(old) = self.map.take() {
+                    if self.has(Fault::RcoaAsCoaToNewMap) {
+                        coa = old.hoa;
+                    }
                     // A move into another MAP domain: the previous MAP
                     // forwards to the new LCoA meanwhile (6.1, 8).
                     if old.coa != lcoa && !self.has(Fault::NoPreviousMapBu) {
@@ -515,7 +555,7 @@ impl Mn {
                         self.send_bu(now, Which::Previous);
                     }
                 }
-                self.map = Some(Registration::new(map, rcoa, lcoa, self.cfg.lifetime, now));
+                self.map = Some(Registration::new(map, rcoa, coa, self.cfg.lifetime, now));
                 self.send_bu(now, Which::Map);
                 if self.has(Fault::HaBeforeMapBa) && self.ha.as_ref().is_none_or(|h| h.coa != rcoa)
                 {
@@ -542,25 +582,50 @@ impl Mn {
         }
     }
 
-    /// A valid RA (RFC 4861 6.1.2 checked by the caller) from `src`.
+    /// A valid RA (RFC 4861 6.1.2 checked by the caller) from `src`,
+    /// whose Retrans Timer is `retrans` (the default when unspecified).
     fn on_ra(
         &mut self,
         now: Instant,
         src: Ipv6Addr,
         src_mac: MacAddr,
         router_lifetime: u16,
+        retrans: Duration,
         options: &[NdOption],
     ) {
         if !is_link_local(&src) {
             return self.reject(("RA source is not link-local".into(), Some(ETH + 8)));
         }
+        // RFC 4861 4.2 and 6.1.2: options of unknown types are skipped and
+        // the rest of the RA processed. The faults drop the whole RA, or
+        // stop at the first unknown option.
+        let unknown = options
+            .iter()
+            .position(|o| matches!(o, NdOption::Unknown { .. }));
+        if unknown.is_some() && self.has(Fault::UnknownRaOptionDropsRa) {
+            return self.drop_frame("RA with an option of unknown type");
+        }
+        let options = match unknown {
+            Some(i) if self.has(Fault::UnknownRaOptionStopsParsing) => &options[..i],
+            _ => options,
+        };
         let mac = ndp::slla(options).unwrap_or(src_mac);
         for f in self.link.learn(src, mac) {
             self.out.push((LINK, f));
         }
+        // RFC 4862 5.5.3: an address is formed from a prefix with the A
+        // flag, not link-local, a valid lifetime not 0 and not below the
+        // preferred one, and a length that with the 64-bit interface
+        // identifier makes 128 bits (`prefix-length-not-64-used` forgets
+        // the last).
+        let any_len = self.has(Fault::PrefixLengthNot64Used);
         let prefix = options.iter().find_map(|o| match o {
             NdOption::PrefixInformation(p)
-                if p.a_flag && p.prefix_len == 64 && p.valid_lifetime > 0 =>
+                if p.a_flag
+                    && (p.prefix_len == 64 || (any_len && p.prefix_len <= 64))
+                    && p.valid_lifetime > 0
+                    && p.preferred_lifetime <= p.valid_lifetime
+                    && !is_link_local(&p.prefix) =>
             {
                 Some(Prefix::new(p.prefix, 64))
             }
@@ -587,17 +652,60 @@ impl Mn {
             return self.reconsider(now);
         }
         if let (true, Some(p)) = (new_link, prefix) {
-            let lcoa = select::rcoa(p.addr, self.iid);
-            self.event(
-                "lcoa",
-                &[("prefix", s(p)), ("lcoa", s(lcoa)), ("router", s(src))],
-            );
+            let addr = select::rcoa(p.addr, self.iid);
             self.prefix = Some(p);
-            self.lcoa = Some(lcoa);
             self.maps.clear();
+            self.tentative = None;
+            if self.cfg.dad_transmits == 0 || self.has(Fault::NoDad) {
+                self.lcoa = Some(addr);
+                self.event("lcoa", &[("prefix", s(p)), ("lcoa", s(addr))]);
+            } else {
+                // The previous link's LCoA is no use here; the new one is
+                // not used before DAD (RFC 4862 5.4): no BU meanwhile.
+                self.lcoa = None;
+                self.tentative = Some(Tentative {
+                    addr,
+                    sent: 0,
+                    next: now,
+                    retrans,
+                });
+                self.dad_probe(now);
+            }
         }
         self.store_maps(now, &maps);
         self.reconsider(now);
+    }
+
+    /// Send the next DAD probe for the tentative address (RFC 4862 5.4.2:
+    /// from `::` to its solicited-node group, no source link-layer
+    /// address option), or, the probes done and the wait over, make it
+    /// the LCoA.
+    fn dad_probe(&mut self, now: Instant) {
+        let Some(t) = self.tentative.as_mut() else {
+            return;
+        };
+        if t.sent < self.cfg.dad_transmits {
+            t.sent += 1;
+            t.next = now + t.retrans;
+            let (addr, n) = (t.addr, t.sent);
+            self.event("dad_probe", &[("target", s(addr)), ("n", v(n))]);
+            let ns = ndp::ns_frame(self.link.mac, Ipv6Addr::UNSPECIFIED, addr);
+            self.out.push((LINK, ns));
+            return;
+        }
+        let addr = t.addr;
+        self.tentative = None;
+        self.lcoa = Some(addr);
+        let prefix = self.prefix.map(s).unwrap_or(Value::Null);
+        self.event("lcoa", &[("prefix", prefix), ("lcoa", s(addr))]);
+        self.reconsider(now);
+    }
+
+    /// DAD found `addr` in use (RFC 4862 5.4.5): it is not used, and not
+    /// tried again for this prefix.
+    fn dad_failed(&mut self, addr: Ipv6Addr, why: &str) {
+        self.tentative = None;
+        self.event("dad_failed", &[("address", s(addr)), ("reason", s(why))]);
     }
 
     /// Store an RA's MAP options (7.2); the `lifetime-zero-map-kept`
@@ -709,10 +817,34 @@ impl Mn {
 
     fn icmp(&mut self, now: Instant, frame: &[u8], d: &Decoded, ip: &Ipv6Repr, m: &Icmpv6Repr) {
         if let Err(r) = packet::check_icmp(d, ip, m) {
-            return self.reject(r);
+            // RFC 4861 6.1.2: an RA with an option of Length 0 is discarded;
+            // the `ra-length-zero-accepted` fault uses what came before it.
+            let forgiven = self.has(Fault::RaLengthZeroAccepted)
+                && matches!(m.message, Icmpv6Message::RouterAdvert { .. })
+                && ip.hop_limit == 255
+                && d.findings
+                    .iter()
+                    .any(|f| f.rule == rules::ND_OPTION_LENGTH_ZERO);
+            if !forgiven {
+                return self.reject(r);
+            }
         }
         let src_mac = MacAddr::from_bytes(&frame[6..12]);
+        let tentative = self.tentative.map(|t| t.addr);
         match &m.message {
+            // RFC 4862 5.4.3: an NS for the tentative address from `::` is
+            // another node's DAD probe (a duplicate); from a unicast
+            // address it is not answered, the address is not ours yet.
+            Icmpv6Message::NeighborSolicit { target, .. }
+                if Some(*target) == tentative && ip.src.is_unspecified() =>
+            {
+                self.dad_failed(*target, "another node probes for it");
+            }
+            Icmpv6Message::NeighborSolicit { target, .. } if Some(*target) == tentative => {}
+            // RFC 4862 5.4.4: an NA for it: the address is someone's.
+            Icmpv6Message::NeighborAdvert { target, .. } if Some(*target) == tentative => {
+                self.dad_failed(*target, "a neighbour advertises it");
+            }
             Icmpv6Message::NeighborSolicit {
                 target, options, ..
             } if self.on_link_own(target) => {
@@ -737,9 +869,16 @@ impl Mn {
             }
             Icmpv6Message::RouterAdvert {
                 router_lifetime,
+                retrans_timer,
                 options,
                 ..
-            } => self.on_ra(now, ip.src, src_mac, *router_lifetime, options),
+            } => {
+                let retrans = match *retrans_timer {
+                    0 => DEFAULT_RETRANS,
+                    ms => Duration::from_millis(u64::from(ms)),
+                };
+                self.on_ra(now, ip.src, src_mac, *router_lifetime, retrans, options)
+            }
             Icmpv6Message::EchoRequest { ident, seq, data } => {
                 let reply = Icmpv6Message::EchoReply {
                     ident: *ident,
@@ -883,6 +1022,9 @@ impl Mn {
         ) {
             self.out.push((link, f));
         }
+        if self.tentative.is_some_and(|t| t.next <= now) {
+            self.dad_probe(now);
+        }
         if self.maps.expire(now) {
             self.reconsider(now);
         }
@@ -924,6 +1066,7 @@ impl Mn {
         d.extend(self.link.neighbors.next_deadline());
         d.extend(self.maps.next_expiry());
         d.extend(self.extra_deadline());
+        d.extend(self.tentative.map(|t| t.next));
         if let Some(p) = &self.previous {
             if p.next.is_none() {
                 d.extend(p.bound_at.map(|t| t + units(p.granted)));

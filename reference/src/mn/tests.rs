@@ -9,15 +9,16 @@ use wire::frame::{Decoded, ExtLayer, Frame, Layer};
 use wire::icmpv6::{Icmpv6Message, Icmpv6Repr};
 use wire::mobility::{BindingAckRepr, BindingUpdateRepr, MhMessage, MobilityRepr};
 use wire::mobility_options::MobilityOption;
-use wire::nd::MapOptionRepr;
+use wire::nd::{MapOptionRepr, NdOption, PrefixInfoRepr};
 use wire::routing::RoutingRepr;
 use wire::MacAddr;
 
 use super::config::MnConfig;
 use super::{Mn, State, LINK};
-use crate::addr::link_local;
+use crate::addr::{link_local, solicited_node, ALL_NODES};
 use crate::faults::{Fault, Faults};
 use crate::log::Logger;
+use crate::nd::{icmp_frame, na_frame, ns_frame, NaFlags};
 use crate::ra::router_advert;
 
 const MN_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0, 2]);
@@ -648,6 +649,325 @@ fn lone_pref_zero_fault_takes_the_only_map_rather_than_mobile_ipv6() {
     let mut r = Rig::new(&[Fault::LonePrefZeroMapChosen]);
     let b = r.bus(&ra1(vec![opt(MAP1, 2, 0, 3600), opt(MAP2, 1, 10, 3600)]));
     assert_eq!(b[0].ips, vec![(LCOA1, MAP2)]);
+}
+
+// ----------------------------------------------------------------------
+// DAD for the LCoA, RA validation, movement (A2)
+// ----------------------------------------------------------------------
+
+/// A rig whose MN runs DAD (one probe) on its LCoAs.
+fn dad_rig(faults: &[Fault]) -> Rig {
+    let mut cfg = MnConfig::for_test();
+    cfg.faults = Faults::of(faults);
+    cfg.dad_transmits = 1;
+    let now = Instant::now();
+    Rig {
+        mn: Mn::new(cfg, MN_MAC, Logger::off(), now),
+        now,
+        strict: faults.is_empty(),
+    }
+}
+
+fn pio(prefix: &str, len: u8, valid: u32) -> NdOption {
+    NdOption::PrefixInformation(PrefixInfoRepr::new(
+        prefix.parse().unwrap(),
+        len,
+        true,
+        true,
+        valid,
+        valid.min(14400),
+    ))
+}
+
+/// An RA from `mac` with exactly `options`.
+fn ra_with(mac: MacAddr, router_lifetime: u16, retrans_ms: u32, options: Vec<NdOption>) -> Vec<u8> {
+    icmp_frame(
+        mac,
+        MacAddr::ipv6_multicast(&ALL_NODES),
+        link_local(mac),
+        ALL_NODES,
+        255,
+        Icmpv6Message::RouterAdvert {
+            cur_hop_limit: 64,
+            m_flag: false,
+            o_flag: false,
+            h_flag: false,
+            prf: 0,
+            reserved: 0,
+            router_lifetime,
+            reachable_time: 0,
+            retrans_timer: retrans_ms,
+            options,
+        },
+    )
+}
+
+/// The DAD probes among `out`: their targets.
+fn probes(out: &[Decoded]) -> Vec<Ipv6Addr> {
+    out.iter()
+        .filter_map(|d| {
+            let ip = d.frame.ipv6_headers().next()?;
+            match &d.frame.icmpv6()?.message {
+                Icmpv6Message::NeighborSolicit {
+                    target, options, ..
+                } => {
+                    assert!(ip.src.is_unspecified(), "DAD probes come from ::");
+                    assert_eq!(ip.dst, solicited_node(target));
+                    assert!(options.is_empty(), "no SLLA option from ::");
+                    Some(*target)
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+fn map1_ra() -> Vec<u8> {
+    ra1(vec![opt(MAP1, 1, 10, 3600)])
+}
+
+#[test]
+fn the_lcoa_is_probed_then_used_after_retrans_timer() {
+    let mut r = dad_rig(&[]);
+    let out = r.feed(&map1_ra());
+    assert_eq!(probes(&out), vec![LCOA1]);
+    assert!(
+        out.iter().all(|d| bu_of(d).is_none()),
+        "no BU while tentative"
+    );
+    assert_eq!((r.mn.lcoa(), r.mn.tentative()), (None, Some(LCOA1)));
+    // The RA's Retrans Timer is 0: the default second. Repeated RAs do not
+    // restart DAD.
+    assert!(r.feed(&map1_ra()).is_empty());
+    assert!(r.advance(SECOND - Duration::from_millis(1)).is_empty());
+    let b: Vec<_> = r
+        .advance(Duration::from_millis(1))
+        .iter()
+        .filter_map(bu_of)
+        .collect();
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].ips, vec![(LCOA1, MAP1)]);
+    assert_eq!((r.mn.lcoa(), r.mn.tentative()), (Some(LCOA1), None));
+}
+
+#[test]
+fn the_ra_retrans_timer_sets_the_wait() {
+    let mut r = dad_rig(&[]);
+    let f = ra_with(
+        AR1_MAC,
+        1800,
+        50,
+        vec![
+            pio("2001:db8:1::", 64, 86400),
+            NdOption::Map(opt(MAP1, 1, 10, 3600)),
+        ],
+    );
+    assert_eq!(probes(&r.feed(&f)), vec![LCOA1]);
+    assert!(r.advance(Duration::from_millis(49)).is_empty());
+    let out = r.advance(Duration::from_millis(1));
+    assert_eq!(out.iter().filter_map(bu_of).count(), 1);
+}
+
+#[test]
+fn a_duplicate_lcoa_is_not_used() {
+    let na = |target: Ipv6Addr| {
+        na_frame(
+            AR2_MAC,
+            MacAddr::ipv6_multicast(&ALL_NODES),
+            target,
+            ALL_NODES,
+            target,
+            NaFlags {
+                override_: true,
+                ..Default::default()
+            },
+            AR2_MAC,
+        )
+    };
+    let other_probe = ns_frame(AR2_MAC, Ipv6Addr::UNSPECIFIED, LCOA1);
+    for duplicate in [na(LCOA1), other_probe] {
+        let mut r = dad_rig(&[]);
+        r.feed(&map1_ra());
+        assert!(r.feed(&duplicate).is_empty());
+        assert_eq!(r.mn.tentative(), None);
+        assert!(r.advance(SECOND * 5).is_empty(), "no BU with a duplicate");
+        assert_eq!(r.mn.lcoa(), None);
+        // Not tried again on the same prefix.
+        assert!(r.feed(&map1_ra()).is_empty());
+    }
+    // An NS for the tentative address from a unicast address is not
+    // answered and is no duplicate.
+    let mut r = dad_rig(&[]);
+    r.feed(&map1_ra());
+    let ns = ns_frame(AR1_MAC, link_local(AR1_MAC), LCOA1);
+    assert!(r.feed(&ns).is_empty());
+    assert_eq!(r.mn.tentative(), Some(LCOA1));
+    // Once assigned, the LCoA is defended.
+    r.advance(SECOND);
+    let out = r.feed(&ns);
+    assert!(matches!(
+        out[0].frame.icmpv6().map(|m| &m.message),
+        Some(Icmpv6Message::NeighborAdvert { target, .. }) if *target == LCOA1
+    ));
+}
+
+#[test]
+fn no_dad_fault_uses_the_lcoa_at_once() {
+    let mut r = dad_rig(&[Fault::NoDad]);
+    let out = r.feed(&map1_ra());
+    assert!(probes(&out).is_empty());
+    assert_eq!(out.iter().filter_map(bu_of).count(), 1);
+}
+
+#[test]
+fn unknown_ra_options_are_skipped() {
+    let options = vec![
+        pio("2001:db8:1::", 64, 86400),
+        NdOption::Unknown {
+            option_type: 250,
+            data: vec![1, 2, 3, 4, 5, 6],
+        },
+        NdOption::Map(opt(MAP1, 1, 10, 3600)),
+    ];
+    let f = ra_with(AR1_MAC, 1800, 0, options);
+    let mut r = Rig::new(&[]);
+    let b = r.bus(&f);
+    assert_eq!((b[0].ips[0], b[0].hao), ((LCOA1, MAP1), Some(RCOA1)));
+    // Dropped whole: nothing.
+    let mut r = Rig::new(&[Fault::UnknownRaOptionDropsRa]);
+    assert!(r.feed(&f).is_empty());
+    assert_eq!(r.mn.lcoa(), None);
+    // Stopped at the unknown option: the prefix but not the MAP.
+    let mut r = Rig::new(&[Fault::UnknownRaOptionStopsParsing]);
+    assert_mipv6(&r.bus(&f));
+}
+
+#[test]
+fn an_ra_with_a_length_zero_option_is_discarded() {
+    let mut zero = opt(MAP1, 1, 10, 3600);
+    zero.length = Some(0);
+    let f = ra_with(
+        AR1_MAC,
+        1800,
+        0,
+        vec![pio("2001:db8:1::", 64, 86400), NdOption::Map(zero)],
+    );
+    let mut r = Rig::new(&[]);
+    assert!(r.feed(&f).is_empty());
+    assert_eq!((r.mn.lcoa(), r.mn.router()), (None, None));
+    let mut r = Rig::new(&[Fault::RaLengthZeroAccepted]);
+    assert_mipv6(&r.bus(&f));
+}
+
+#[test]
+fn only_a_64_bit_prefix_forms_an_address() {
+    let f = |len: u8| {
+        ra_with(
+            AR1_MAC,
+            1800,
+            0,
+            vec![
+                pio("2001:db8:1::", len, 86400),
+                NdOption::Map(opt(MAP1, 1, 10, 3600)),
+            ],
+        )
+    };
+    for len in [48, 80] {
+        let mut r = Rig::new(&[]);
+        assert!(r.feed(&f(len)).is_empty(), "/{len}");
+        assert_eq!(r.mn.lcoa(), None);
+    }
+    let mut r = Rig::new(&[Fault::PrefixLengthNot64Used]);
+    assert_eq!(r.bus(&f(48)).len(), 1);
+    assert_eq!(r.mn.lcoa(), Some(LCOA1));
+    // Preferred above valid, or link-local: ignored too.
+    let mut bad = PrefixInfoRepr::new("2001:db8:1::".parse().unwrap(), 64, true, true, 10, 20);
+    let mut r = Rig::new(&[]);
+    assert!(r
+        .feed(&ra_with(
+            AR1_MAC,
+            1800,
+            0,
+            vec![NdOption::PrefixInformation(bad.clone())]
+        ))
+        .is_empty());
+    bad.preferred_lifetime = 5;
+    bad.prefix = "fe80::".parse().unwrap();
+    assert!(r
+        .feed(&ra_with(
+            AR1_MAC,
+            1800,
+            0,
+            vec![NdOption::PrefixInformation(bad)]
+        ))
+        .is_empty());
+    assert_eq!(r.mn.lcoa(), None);
+}
+
+#[test]
+fn moving_runs_dad_on_the_new_lcoa_then_updates_both_maps() {
+    let mut r = dad_rig(&[]);
+    r.feed(&map1_ra());
+    r.advance(SECOND);
+    r.map_ba(MAP1, LCOA1, RCOA1, 10);
+    // AR1 leaves: router and prefix lifetimes 0.
+    let bye = ra_with(AR1_MAC, 0, 0, vec![pio("2001:db8:1::", 64, 0)]);
+    assert!(r.feed(&bye).iter().all(|d| bu_of(d).is_none()));
+    assert_eq!(r.mn.router(), None);
+    let ar2 = ra_with(
+        AR2_MAC,
+        1800,
+        0,
+        vec![
+            pio("2001:db8:2::", 64, 86400),
+            NdOption::Map(opt(MAP2, 1, 10, 3600)),
+        ],
+    );
+    let out = r.feed(&ar2);
+    assert_eq!(probes(&out), vec![LCOA2]);
+    assert!(out.iter().all(|d| bu_of(d).is_none()));
+    // (The HA BU, unanswered here, may be retransmitted meanwhile.)
+    let b: Vec<_> = r
+        .advance(SECOND)
+        .iter()
+        .filter_map(bu_of)
+        .filter(|b| !b.bu.h_flag)
+        .collect();
+    let firsts: Vec<_> = b.iter().map(|b| (b.ips[0], b.hao)).collect();
+    assert_eq!(
+        firsts,
+        vec![((LCOA2, MAP1), Some(RCOA1)), ((LCOA2, MAP2), Some(RCOA2))]
+    );
+    assert!(b.iter().all(|b| b.eth_dst == AR2_MAC));
+}
+
+#[test]
+fn rcoa_as_coa_fault_registers_the_old_rcoa_with_the_new_map() {
+    let mut r = Rig::new(&[Fault::RcoaAsCoaToNewMap]);
+    r.registered(10);
+    let b = r.bus(&ra(
+        AR2_MAC,
+        "2001:db8:2::/64",
+        vec![opt(MAP2, 1, 10, 3600)],
+    ));
+    let firsts: Vec<_> = b.iter().map(|b| (b.ips[0], b.hao)).collect();
+    assert_eq!(
+        firsts,
+        vec![((LCOA2, MAP1), Some(RCOA1)), ((RCOA1, MAP2), Some(RCOA2))]
+    );
+}
+
+#[test]
+fn no_local_bu_on_move_fault_keeps_the_old_lcoa() {
+    let mut r = Rig::new(&[Fault::NoLocalBuOnMove]);
+    r.registered(10);
+    let b = r.bus(&ra(
+        AR2_MAC,
+        "2001:db8:2::/64",
+        vec![opt(MAP1, 1, 10, 3600)],
+    ));
+    assert!(b.is_empty());
+    assert_eq!(r.mn.map_binding().unwrap().coa, LCOA1);
 }
 
 proptest! {
