@@ -672,10 +672,7 @@ mod esp {
         r.mn.handle_frame(r.now, LINK, &ra1(vec![opt(MAP1, 1, 10, 3600)]));
         let f: Vec<_> = raw(r)
             .into_iter()
-            .filter(|f| {
-                let d = Frame::decode(f);
-                d.frame.ipv6_headers().next().is_some_and(|i| i.dst == MAP1)
-            })
+            .filter(|f| packet::read_addr(f, ETH + 24) == Some(MAP1))
             .collect();
         assert_eq!(f.len(), 1);
         f.into_iter().next().unwrap()
@@ -714,11 +711,7 @@ mod esp {
         r.mn.handle_frame(r.now, LINK, &good_ba(&r, 1));
         assert_eq!(r.mn.map_binding().unwrap().state, State::Bound);
         let f = raw(&mut r);
-        let ha: Vec<_> = f
-            .iter()
-            .map(|f| Frame::decode(f))
-            .filter_map(|d| bu_of(&d))
-            .collect();
+        let ha: Vec<_> = f.iter().filter_map(|f| bu_of(&Frame::decode(f))).collect();
         assert_eq!(ha.len(), 1);
         assert!(ha[0].bu.h_flag);
         assert_eq!(ha[0].ips, vec![(LCOA1, MAP1), (RCOA1, HA)]);
@@ -774,9 +767,11 @@ mod esp {
         let mut r = rig(faults);
         local_bu(&mut r);
         let key = sa(MAP_TO_MN).key;
-        let b = r.bus(&sealed_ba(ba(135, 1000, 0), 5, &key));
-        assert_eq!(b.len(), 1);
-        assert_eq!(b[0].bu.seq, 1001);
+        r.mn.handle_frame(r.now, LINK, &sealed_ba(ba(135, 1000, 0), 5, &key));
+        let f = raw(&mut r);
+        assert_eq!(f.len(), 1);
+        let (_, plain) = opened(&mut map_sad(), &f[0]).expect("the BU again, in ESP");
+        assert_eq!(bu_of(&plain).unwrap().bu.seq, 1001);
         ha_bu_follows(&mut r, &sealed_ba(ba(0, 1001, 10), 5, &key))
     }
 
@@ -799,7 +794,8 @@ mod esp {
         let mut r = rig(&[]);
         local_bu(&mut r);
         let mut other = good_ba(&r, 1);
-        // The SPI (right after the 8-octet RH2) names no inbound SA.
+        // An SPI (after the IPv6 header and the 24-octet RH2) of no
+        // inbound SA.
         other[ETH + 40 + 24 + 3] ^= 1;
         assert!(!ha_bu_follows(&mut r, &other));
         let good = good_ba(&r, 2);
