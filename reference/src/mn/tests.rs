@@ -782,6 +782,28 @@ mod esp {
     }
 
     #[test]
+    fn the_bu_to_the_previous_map_is_sealed_too() {
+        let mut r = rig(&[]);
+        local_bu(&mut r);
+        let good = good_ba(&r, 1);
+        r.mn.handle_frame(r.now, LINK, &good);
+        raw(&mut r);
+        let ra2 = ra(AR2_MAC, "2001:db8:2::/64", vec![opt(MAP2, 1, 10, 3600)]);
+        r.mn.handle_frame(r.now, LINK, &ra2);
+        let mut map = map_sad();
+        let sent: Vec<_> = raw(&mut r)
+            .iter()
+            .filter_map(|f| opened(&mut map, f))
+            .filter_map(|(_, d)| bu_of(&d))
+            .map(|b| (b.ips[0], b.hao))
+            .collect();
+        assert_eq!(
+            sent,
+            vec![((LCOA2, MAP1), Some(RCOA1)), ((LCOA2, MAP2), Some(RCOA2))]
+        );
+    }
+
+    #[test]
     fn the_bu_unprotected_fault_sends_local_bus_in_the_clear() {
         let mut r = rig(&[Fault::BuUnprotected]);
         let f = local_bu(&mut r);
