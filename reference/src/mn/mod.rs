@@ -368,31 +368,12 @@ impl Mn {
             Vec::new()
         };
         let mh = MobilityRepr::new(MhMessage::BindingUpdate(bu), options);
-        // RFC 4140 12.1: local BUs go in ESP (transport mode: IPv6, HAO,
-        // ESP, MH); the HA's are RFC 6275's business.
-        let seal = w != Which::Ha && self.cfg.esp.protect.bu && !self.has(Fault::BuUnprotected);
+        // The HA's BU is RFC 6275's business: never sealed here.
+        let seal = w != Which::Ha && self.seals_local_bus();
         let body = if seal {
-            // The MH checksum as without ESP: from the home address (the
-            // RCoA) the HAO carries.
-            let pseudo = PseudoHeader {
-                src: r.hoa,
-                dst: r.peer,
-                next_header: proto::MOBILITY,
-            };
-            match packet::esp_layer(&mut self.sad, proto::MOBILITY, &mh.to_bytes(&pseudo)) {
+            match self.seal_local_mh(r.hoa, r.peer, &mh) {
                 Some(l) => l,
-                None => {
-                    return self.event(
-                        "bu_not_sent",
-                        &[
-                            ("to", s(r.peer)),
-                            (
-                                "reason",
-                                s("the outbound SA cannot seal any more (RFC 4303 3.3.3)"),
-                            ),
-                        ],
-                    )
-                }
+                None => return,
             }
         } else {
             Layer::Mobility(mh)
@@ -437,6 +418,38 @@ impl Mn {
             // Nothing will answer: count the binding as up at once.
             self.accepted(now, w, r.requested);
         }
+    }
+
+    /// Whether local BUs go in ESP (RFC 4140 12.1, `--protect bu`).
+    fn seals_local_bus(&self) -> bool {
+        self.cfg.esp.protect.bu && !self.has(Fault::BuUnprotected)
+    }
+
+    /// The ESP layer (transport mode: it follows the Destination Options
+    /// header with the HAO) carrying `mh`, a local Mobility Header from
+    /// home address `hao` (the RCoA) to `map`, under the outbound SA; its
+    /// checksum is the one it would have without ESP. `None`, logged as
+    /// `bu_not_sent`, once the SA's counter ran out (RFC 4303 3.3.3).
+    fn seal_local_mh(&mut self, hao: Ipv6Addr, map: Ipv6Addr, mh: &MobilityRepr) -> Option<Layer> {
+        let pseudo = PseudoHeader {
+            src: hao,
+            dst: map,
+            next_header: proto::MOBILITY,
+        };
+        let sealed = packet::esp_layer(&mut self.sad, proto::MOBILITY, &mh.to_bytes(&pseudo));
+        if sealed.is_none() {
+            self.event(
+                "bu_not_sent",
+                &[
+                    ("to", s(map)),
+                    (
+                        "reason",
+                        s("the outbound SA cannot seal any more (RFC 4303 3.3.3)"),
+                    ),
+                ],
+            );
+        }
+        sealed
     }
 
     /// The lifetime of the HA BU: the requested one, not above what the
