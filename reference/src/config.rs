@@ -113,6 +113,16 @@ pub struct CommonArgs {
     /// Relay MAP options from other routers' RAs (dynamic MAP discovery).
     #[arg(long)]
     pub relay: bool,
+    #[command(flatten)]
+    pub esp: EspArgs,
+    #[command(flatten)]
+    pub daemon: DaemonArgs,
+}
+
+/// The ESP flags: the manually keyed SAs and what they protect (the
+/// routers and the MN alike).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct EspArgs {
     /// Inbound ESP SA, spi=0x1000,key=HEX (repeatable).
     #[arg(long = "sa-in", value_name = "spi=SPI,key=HEX")]
     pub sa_in: Vec<SecurityAssociation>,
@@ -123,8 +133,58 @@ pub struct CommonArgs {
     /// documentation).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub protect: Vec<Protect>,
-    #[command(flatten)]
-    pub daemon: DaemonArgs,
+}
+
+/// The checked ESP settings.
+#[derive(Debug, Clone, Default)]
+pub struct Esp {
+    pub sa_in: Vec<SecurityAssociation>,
+    pub sa_out: Option<SecurityAssociation>,
+    pub protect: Protection,
+}
+
+impl EspArgs {
+    /// These flags over a file's `sa-in`, `sa-out` and `protect` keys
+    /// (flags win), checked against what the role `needs`: anything
+    /// protected needs an inbound SA to check what arrives.
+    pub fn merge(
+        &self,
+        sa_in: Vec<SecurityAssociation>,
+        sa_out: Option<SecurityAssociation>,
+        protect: ProtectList,
+        needs: SaNeeds<'_>,
+    ) -> Result<Esp, ConfigError> {
+        let protect_list = list(&self.protect, protect.0);
+        let protect = Protection {
+            bu: protect_list.contains(&Protect::Bu),
+            probe: protect_list.contains(&Protect::Probe),
+            ra: protect_list.contains(&Protect::Ra),
+        };
+        let sa_in = list(&self.sa_in, sa_in);
+        let sa_out = self.sa_out.clone().or(sa_out);
+        if protect.any() && sa_in.is_empty() {
+            return Err(ConfigError(
+                "--protect needs at least one --sa-in to check what arrives".into(),
+            ));
+        }
+        if needs.out_for.iter().any(|p| protect_list.contains(p)) && sa_out.is_none() {
+            return Err(ConfigError(format!(
+                "--protect {} needs --sa-out {}",
+                needs
+                    .out_for
+                    .iter()
+                    .map(|p| format!("{p:?}").to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                needs.out_why
+            )));
+        }
+        Ok(Esp {
+            sa_in,
+            sa_out,
+            protect,
+        })
+    }
 }
 
 /// The flags every role has (routers and the MN): the control socket, the
@@ -352,31 +412,11 @@ impl CommonConfig {
         if ra_interval < Duration::from_millis(10) {
             return Err(ConfigError("--ra-interval must be at least 10ms".into()));
         }
-        let protect_list = list(&a.protect, file.protect.0);
-        let protect = Protection {
-            bu: protect_list.contains(&Protect::Bu),
-            probe: protect_list.contains(&Protect::Probe),
-            ra: protect_list.contains(&Protect::Ra),
-        };
-        let sa_in = list(&a.sa_in, file.sa_in);
-        let sa_out = a.sa_out.clone().or(file.sa_out);
-        if protect.any() && sa_in.is_empty() {
-            return Err(ConfigError(
-                "--protect needs at least one --sa-in to check what arrives".into(),
-            ));
-        }
-        if needs.out_for.iter().any(|p| protect_list.contains(p)) && sa_out.is_none() {
-            return Err(ConfigError(format!(
-                "--protect {} needs --sa-out {}",
-                needs
-                    .out_for
-                    .iter()
-                    .map(|p| format!("{p:?}").to_lowercase())
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                needs.out_why
-            )));
-        }
+        let Esp {
+            sa_in,
+            sa_out,
+            protect,
+        } = a.esp.merge(file.sa_in, file.sa_out, file.protect, needs)?;
         let (control, log, faults) = a.daemon.merge(file.control, file.log, file.fault, table)?;
         Ok(CommonConfig {
             access,

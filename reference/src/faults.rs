@@ -86,6 +86,11 @@ pub enum Fault {
     PrefixLengthNot64Used,
     NoLocalBuOnMove,
     RcoaAsCoaToNewMap,
+    // MN: ESP between the MN and its MAP (RFC 4140 12, 12.1).
+    BuUnprotected,
+    AcceptUnprotectedBa,
+    AcceptBaReplay,
+    NoBaIcvCheck,
 }
 
 /// One row of a role's fault table.
@@ -291,6 +296,15 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "a move to a new link of the same MAP domain sends no local BU: the MAP keeps the previous link's LCoA"),
     spec(Fault::RcoaAsCoaToNewMap, "rcoa-as-coa-to-new-map", "RFC4140-6.1-MN-NO-RCOA-AS-COA",
         "moving to a new MAP domain, the local BU to the new MAP comes from the previous MAP's RCoA instead of the new LCoA"),
+    // ESP between the MN and its MAP (RFC 4140 12, 12.1).
+    spec(Fault::BuUnprotected, "bu-unprotected", "RFC4140-12.1-BU-AH-ESP",
+        "with --protect bu, local BUs go to the MAP in the clear, without ESP"),
+    spec(Fault::AcceptUnprotectedBa, "accept-unprotected-ba", "RFC4140-12-MN-MAP-SECURITY",
+        "with --protect bu, a BA from the MAP without ESP is accepted (no authentication of the MAP)"),
+    spec(Fault::AcceptBaReplay, "accept-ba-replay", "RFC4140-12-MN-MAP-SECURITY",
+        "the MAP's ESP sequence numbers are not checked: a replayed BA is accepted"),
+    spec(Fault::NoBaIcvCheck, "no-ba-icv-check", "RFC4140-12-MN-MAP-SECURITY",
+        "the ICV of the MAP's ESP packets is not checked: a forged BA is accepted"),
 ];
 
 /// Every role's fault table, by role name.

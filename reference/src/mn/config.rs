@@ -4,9 +4,10 @@
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
 
-use crate::config::{self as common, ConfigError};
+use crate::config::{self as common, ConfigError, Esp, EspArgs, Protect, ProtectList, SaNeeds};
 use crate::faults::{Faults, MN_FAULTS};
 use crate::log::LogFormat;
+use crate::sad::SecurityAssociation;
 
 /// Requested BU lifetime when not given: 15 units of 4 s (60 s).
 pub const DEFAULT_LIFETIME: u16 = 15;
@@ -33,6 +34,10 @@ pub struct MnArgs {
     /// DupAddrDetectTransmits; 0 uses it at once) [default: 1].
     #[arg(long, value_name = "N")]
     pub dad_transmits: Option<u32>,
+    /// `--sa-in` (the MAP's BAs), `--sa-out` (the local BUs) and
+    /// `--protect bu`.
+    #[command(flatten)]
+    pub esp: EspArgs,
     #[command(flatten)]
     pub daemon: common::DaemonArgs,
 }
@@ -46,6 +51,11 @@ struct MnFile {
     home_agent: Option<Ipv6Addr>,
     lifetime: Option<u16>,
     dad_transmits: Option<u32>,
+    #[serde(default)]
+    sa_in: Vec<SecurityAssociation>,
+    sa_out: Option<SecurityAssociation>,
+    #[serde(default)]
+    protect: ProtectList,
     control: Option<PathBuf>,
     log: Option<LogFormat>,
     #[serde(default)]
@@ -62,6 +72,10 @@ pub struct MnConfig {
     pub lifetime: u16,
     /// DAD probes for a new LCoA (RFC 4862 5.4; 0: no DAD).
     pub dad_transmits: u32,
+    /// The SAs with the MAP; `esp.protect.bu`: local BUs sealed with the
+    /// outbound SA, the MAP's BAs accepted only under an inbound one
+    /// (RFC 4140 12.1).
+    pub esp: Esp,
     pub control: Option<PathBuf>,
     pub log: LogFormat,
     pub faults: Faults,
@@ -90,6 +104,20 @@ impl MnConfig {
                 "--lifetime 0 would deregister: give 1 or more (units of 4 s)".into(),
             ));
         }
+        let esp = a.esp.merge(
+            file.sa_in,
+            file.sa_out,
+            file.protect,
+            SaNeeds {
+                out_for: &[Protect::Bu],
+                out_why: "to seal the local BUs",
+            },
+        )?;
+        if esp.protect.probe || esp.protect.ra {
+            return Err(ConfigError(
+                "--protect: the MN protects only its local BUs and their BAs (bu)".into(),
+            ));
+        }
         let (control, log, faults) =
             a.daemon
                 .merge(file.control, file.log, file.fault, MN_FAULTS)?;
@@ -99,6 +127,7 @@ impl MnConfig {
             home_agent: common::check_global("home-agent", home_agent)?,
             lifetime,
             dad_transmits: a.dad_transmits.or(file.dad_transmits).unwrap_or(1),
+            esp,
             control,
             log,
             faults,
@@ -115,6 +144,7 @@ impl MnConfig {
             home_agent: Ipv6Addr::new(0x2001, 0xdb8, 0xaaaa, 0, 0, 0, 0, 1),
             lifetime: DEFAULT_LIFETIME,
             dad_transmits: 0,
+            esp: Esp::default(),
             control: None,
             log: LogFormat::Off,
             faults: Faults::none(),
@@ -173,6 +203,40 @@ mod tests {
         assert!(e.0.contains("--home-address"), "{e}");
     }
 
+    const SA_IN: &str =
+        "spi=8192,key=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    const SA_OUT: &str =
+        "spi=4096,key=ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+
+    #[test]
+    fn security_associations_and_protect() {
+        let c = parse(&BASE).unwrap();
+        assert!(!c.esp.protect.bu && c.esp.sa_in.is_empty() && c.esp.sa_out.is_none());
+        let c = parse(
+            &[
+                &BASE[..],
+                &["--sa-in", SA_IN, "--sa-out", SA_OUT, "--protect", "bu"],
+            ]
+            .concat(),
+        )
+        .unwrap();
+        assert!(c.esp.protect.bu);
+        assert_eq!(c.esp.sa_in[0].spi, 8192);
+        assert_eq!(c.esp.sa_out.as_ref().map(|sa| sa.spi), Some(4096));
+        for (args, needle) in [
+            (&["--protect", "bu", "--sa-out", SA_OUT][..], "--sa-in"),
+            (&["--protect", "bu", "--sa-in", SA_IN][..], "--sa-out"),
+            (
+                &["--protect", "ra", "--sa-in", SA_IN, "--sa-out", SA_OUT][..],
+                "only its local BUs",
+            ),
+            (&["--sa-in", "spi=0,key=00"][..], "SPI 0"),
+        ] {
+            let e = parse(&[&BASE[..], args].concat()).unwrap_err();
+            assert!(e.0.contains(needle), "{args:?}: {e}");
+        }
+    }
+
     #[test]
     fn yaml_file_and_flags_win() {
         let dir = tempfile::tempdir().unwrap();
@@ -185,6 +249,24 @@ mod tests {
         let c = parse(&["--config", f.to_str().unwrap(), "--lifetime", "9"]).unwrap();
         assert_eq!(c.lifetime, 9);
         assert!(c.faults.has(Fault::NearestMapChosen));
+        std::fs::write(
+            &f,
+            format!("link: mn0\nhome-address: 2001:db8:aaaa::2\nhome-agent: 2001:db8:aaaa::1\nsa-in: [\"{SA_IN}\"]\nsa-out: \"{SA_OUT}\"\nprotect: [bu]\n"),
+        )
+        .unwrap();
+        let c = parse(&["--config", f.to_str().unwrap()]).unwrap();
+        assert!(c.esp.protect.bu);
+        assert_eq!(
+            (c.esp.sa_in.len(), c.esp.sa_out.map(|sa| sa.spi)),
+            (1, Some(4096))
+        );
+        std::fs::write(
+            &f,
+            format!("link: mn0\nhome-address: 2001:db8:aaaa::2\nhome-agent: 2001:db8:aaaa::1\nsa-in: [\"{SA_IN}\"]\nprotect: [probe]\n"),
+        )
+        .unwrap();
+        let e = parse(&["--config", f.to_str().unwrap()]).unwrap_err();
+        assert!(e.0.contains("only its local BUs"), "{e}");
         std::fs::write(&f, "link: mn0\nbogus: 1\n").unwrap();
         let e = parse(&["--config", f.to_str().unwrap()]).unwrap_err();
         assert!(e.0.contains("mn.yaml:2:"), "{e}");

@@ -118,6 +118,19 @@ impl Mn {
             }],
             _ => Vec::new(),
         };
+        let mh = MobilityRepr::new(
+            MhMessage::BindingUpdate(BindingUpdateRepr::local(r.seq, r.requested)),
+            options,
+        );
+        // Sealed like every local BU (RFC 4140 12.1).
+        let body = if self.seals_local_bus() {
+            match self.seal_local_mh(r.hoa, r.peer, &mh) {
+                Some(l) => l,
+                None => return,
+            }
+        } else {
+            Layer::Mobility(mh)
+        };
         let layers = vec![
             Layer::ipv6(r.coa, r.peer, 64),
             Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(vec![
@@ -126,10 +139,7 @@ impl Mn {
                     address: r.hoa,
                 },
             ]))),
-            Layer::Mobility(MobilityRepr::new(
-                MhMessage::BindingUpdate(BindingUpdateRepr::local(r.seq, r.requested)),
-                options,
-            )),
+            body,
         ];
         self.event(
             "bu_sent",

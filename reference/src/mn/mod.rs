@@ -19,6 +19,7 @@ use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use wire::checksum::PseudoHeader;
 use wire::frame::{Decoded, ExtLayer, Frame, Layer};
 use wire::icmpv6::{Icmpv6Message, Icmpv6Repr};
 use wire::ipv6::Ipv6Repr;
@@ -26,7 +27,7 @@ use wire::ipv6_options::{Ipv6Option, OptionsHeaderRepr};
 use wire::mobility::{BindingAckRepr, BindingUpdateRepr, MhMessage, MobilityRepr};
 use wire::mobility_options::MobilityOption;
 use wire::nd::{MapOptionRepr, NdOption};
-use wire::{rules, MacAddr};
+use wire::{proto, rules, MacAddr};
 
 use crate::addr::{is_link_local, is_solicited_node, solicited_node, Prefix, ALL_NODES};
 use crate::control;
@@ -35,6 +36,7 @@ use crate::log::{s, v, Logger};
 use crate::nd::{self as ndp, LinkState};
 use crate::packet::{self, fatal_finding, read_addr, Rejection, ETH};
 use crate::ra::map_options;
+use crate::sad::Sad;
 
 use config::MnConfig;
 use select::{MapStore, Rules};
@@ -178,6 +180,12 @@ pub struct Mn {
     extra: Vec<Registration>,
     seq: u16,
     echo_seq: u16,
+    /// The SAs with the MAP (RFC 4140 12.1): the outbound one seals the
+    /// local BUs, the inbound ones open the MAP's BAs.
+    sad: Sad,
+    /// Whether the packet being handled came inside ESP that verified: set
+    /// while [`open_esp`](Self::open_esp) hands on what it opened.
+    rx_protected: bool,
     log: Logger,
     out: Vec<(usize, Vec<u8>)>,
 }
@@ -186,6 +194,13 @@ impl Mn {
     /// A mobile node with MAC `mac` starting at `now`.
     pub fn new(cfg: MnConfig, mac: MacAddr, log: Logger, _now: Instant) -> Mn {
         let link = LinkState::new(mac, None, Duration::from_secs(1));
+        // RFC 4303 3.4.3 lets a receiver with manual keys skip the replay
+        // check; the `accept-ba-replay` fault does.
+        let sad = Sad::new(
+            cfg.esp.sa_in.clone(),
+            cfg.esp.sa_out.clone(),
+            !cfg.faults.has(Fault::AcceptBaReplay),
+        );
         Mn {
             iid: link.ll,
             link,
@@ -201,6 +216,8 @@ impl Mn {
             extra: Vec::new(),
             seq: 0,
             echo_seq: 0,
+            sad,
+            rx_protected: false,
             log,
             out: Vec::new(),
         }
@@ -392,6 +409,17 @@ impl Mn {
         } else {
             r.hoa
         };
+        let mh = MobilityRepr::new(MhMessage::BindingUpdate(bu), options);
+        // The HA's BU is RFC 6275's business: never sealed here.
+        let seal = w != Which::Ha && self.seals_local_bus();
+        let body = if seal {
+            match self.seal_local_mh(hao, r.peer, &mh) {
+                Some(l) => l,
+                None => return,
+            }
+        } else {
+            Layer::Mobility(mh)
+        };
         let layers = vec![
             Layer::ipv6(r.coa, r.peer, 64),
             Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(vec![
@@ -400,7 +428,7 @@ impl Mn {
                     address: hao,
                 },
             ]))),
-            Layer::Mobility(MobilityRepr::new(MhMessage::BindingUpdate(bu), options)),
+            body,
         ];
         self.event(
             "bu_sent",
@@ -418,6 +446,7 @@ impl Mn {
                 ("coa", s(r.coa)),
                 ("seq", v(seq)),
                 ("lifetime", v(r.requested)),
+                ("protected", v(seal)),
             ],
         );
         // The HA BU from the RCoA goes through the MAP (6.1.1); every other
@@ -431,6 +460,38 @@ impl Mn {
             // Nothing will answer: count the binding as up at once.
             self.accepted(now, w, r.requested);
         }
+    }
+
+    /// Whether local BUs go in ESP (RFC 4140 12.1, `--protect bu`).
+    fn seals_local_bus(&self) -> bool {
+        self.cfg.esp.protect.bu && !self.has(Fault::BuUnprotected)
+    }
+
+    /// The ESP layer (transport mode: it follows the Destination Options
+    /// header with the HAO) carrying `mh`, a local Mobility Header from
+    /// home address `hao` (the RCoA) to `map`, under the outbound SA; its
+    /// checksum is the one it would have without ESP. `None`, logged as
+    /// `bu_not_sent`, once the SA's counter ran out (RFC 4303 3.3.3).
+    fn seal_local_mh(&mut self, hao: Ipv6Addr, map: Ipv6Addr, mh: &MobilityRepr) -> Option<Layer> {
+        let pseudo = PseudoHeader {
+            src: hao,
+            dst: map,
+            next_header: proto::MOBILITY,
+        };
+        let sealed = packet::esp_layer(&mut self.sad, proto::MOBILITY, &mh.to_bytes(&pseudo));
+        if sealed.is_none() {
+            self.event(
+                "bu_not_sent",
+                &[
+                    ("to", s(map)),
+                    (
+                        "reason",
+                        s("the outbound SA cannot seal any more (RFC 4303 3.3.3)"),
+                    ),
+                ],
+            );
+        }
+        sealed
     }
 
     /// The lifetime of the HA BU: the requested one, not above what the
@@ -771,6 +832,7 @@ impl Mn {
                 Layer::Icmpv6(m) => return self.icmp(now, frame, &d, &ip, m),
                 Layer::Mobility(m) => return self.mobility(now, &d, &ip, rh2, m),
                 Layer::Ipv6(_) => return self.decapsulate(now, frame, &d, &ip, end, i, depth),
+                Layer::Esp(_) => return self.open_esp(now, frame, &d, end, i, depth),
                 _ => {
                     return self.event("ignored", &[("reason", s("upper layer not handled"))]);
                 }
@@ -813,6 +875,49 @@ impl Mn {
         let mut f = frame[..ETH].to_vec();
         f.extend_from_slice(inner);
         self.receive(now, &f, depth + 1);
+    }
+
+    /// An ESP packet: opened with the SAs (RFC 4303 3.4.3: the SPI picks
+    /// the SA, the sequence number must be in its window, the ICV must
+    /// verify) and what it carried received as if it had come without ESP,
+    /// marked protected. What does not open is dropped.
+    fn open_esp(
+        &mut self,
+        now: Instant,
+        frame: &[u8],
+        d: &Decoded,
+        end: usize,
+        i: usize,
+        depth: usize,
+    ) {
+        if self.rx_protected {
+            return self.drop_frame("ESP inside ESP");
+        }
+        let verify_icv = !self.has(Fault::NoBaIcvCheck);
+        let (opened, plain) = match packet::open_esp(&mut self.sad, d, frame, end, i, verify_icv) {
+            Ok(o) => o,
+            Err(r) => return self.reject(r),
+        };
+        self.event(
+            "esp_opened",
+            &[
+                ("spi", v(opened.spi)),
+                ("seq", v(opened.seq)),
+                ("next_header", v(opened.next_header)),
+            ],
+        );
+        self.rx_protected = true;
+        self.receive(now, &plain, depth);
+        self.rx_protected = false;
+    }
+
+    /// Whether `a` is a MAP: one the MN registered with or one advertised.
+    fn is_map(&self, a: &Ipv6Addr) -> bool {
+        [&self.map, &self.previous]
+            .into_iter()
+            .flatten()
+            .any(|r| r.peer == *a)
+            || self.maps.get(a).is_some()
     }
 
     fn icmp(&mut self, now: Instant, frame: &[u8], d: &Decoded, ip: &Ipv6Repr, m: &Icmpv6Repr) {
@@ -916,6 +1021,16 @@ impl Mn {
         rh2: Option<Ipv6Addr>,
         m: &MobilityRepr,
     ) {
+        // The IPsec policy first (RFC 4140 12: the MN authenticates the
+        // MAP): with --protect bu, what the MAP sends outside ESP is not
+        // believed.
+        if self.cfg.esp.protect.bu
+            && !self.rx_protected
+            && self.is_map(&ip.src)
+            && !self.has(Fault::AcceptUnprotectedBa)
+        {
+            return self.drop_frame("Mobility Header from a MAP without ESP (--protect bu)");
+        }
         if let Some(f) = fatal_finding(
             d,
             &[

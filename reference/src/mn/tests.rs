@@ -1171,3 +1171,262 @@ fn several_map_faults() {
         assert_eq!(to_map1, usize::from(!fault), "fault {fault}");
     }
 }
+
+// ----------------------------------------------------------------------
+// ESP between the MN and its MAP (RFC 4140 12, 12.1)
+// ----------------------------------------------------------------------
+
+mod esp {
+    use super::*;
+    use crate::config::{Esp, Protection};
+    use crate::packet::{self, ETH};
+    use crate::sad::{Sad, SecurityAssociation};
+    use wire::checksum::PseudoHeader;
+    use wire::ipsec::EspRepr;
+
+    const MN_TO_MAP: u32 = 0x1000;
+    const MAP_TO_MN: u32 = 0x2000;
+
+    fn sa(spi: u32) -> SecurityAssociation {
+        SecurityAssociation {
+            spi,
+            key: vec![spi as u8 ^ 0x5a; 32],
+        }
+    }
+
+    /// The MAP's side: the mirror of the MN's SAs.
+    fn map_sad() -> Sad {
+        Sad::new(vec![sa(MN_TO_MAP)], Some(sa(MAP_TO_MN)), true)
+    }
+
+    fn rig(faults: &[Fault]) -> Rig {
+        let mut cfg = MnConfig::for_test();
+        cfg.faults = Faults::of(faults);
+        cfg.esp = Esp {
+            sa_in: vec![sa(MAP_TO_MN)],
+            sa_out: Some(sa(MN_TO_MAP)),
+            protect: Protection {
+                bu: true,
+                ..Default::default()
+            },
+        };
+        let now = Instant::now();
+        Rig {
+            mn: Mn::new(cfg, MN_MAC, Logger::off(), now),
+            now,
+            strict: faults.is_empty(),
+        }
+    }
+
+    /// The frames the MN sent, as they went out.
+    fn raw(r: &mut Rig) -> Vec<Vec<u8>> {
+        r.mn.take_output().into_iter().map(|(_, f)| f).collect()
+    }
+
+    /// A sent frame opened by the MAP's SAs: (ESP sequence number, the
+    /// frame as without ESP), or `None` if it had no ESP.
+    fn opened(map: &mut Sad, frame: &[u8]) -> Option<(u32, Decoded)> {
+        let d = Frame::decode(frame);
+        let i = d
+            .frame
+            .layers
+            .iter()
+            .position(|l| matches!(l, Layer::Esp(_)))?;
+        let (o, plain) = packet::open_esp(map, &d, frame, frame.len(), i, true).unwrap();
+        let plain = Frame::decode(&plain);
+        assert!(plain.findings.is_empty(), "{:?}", plain.findings);
+        Some((o.seq, plain))
+    }
+
+    /// The BA `ba` from MAP1 to LCOA1 (RH2 = RCOA1) sealed with `key` on
+    /// SPI `MAP_TO_MN` and ESP sequence number `esp_seq`.
+    fn sealed_ba(ba: BindingAckRepr, esp_seq: u32, key: &[u8]) -> Vec<u8> {
+        let mh = MobilityRepr::new(MhMessage::BindingAck(ba), Vec::new());
+        let bytes = mh.to_bytes(&PseudoHeader {
+            src: MAP1,
+            dst: RCOA1,
+            next_header: 135,
+        });
+        let sealed = wire::esp_auth::seal(MAP_TO_MN, esp_seq, key, 135, &bytes);
+        framed(vec![
+            Layer::ipv6(MAP1, LCOA1, 64),
+            Layer::Routing(ExtLayer::new(RoutingRepr::type2(RCOA1))),
+            Layer::Esp(EspRepr {
+                spi: MAP_TO_MN,
+                seq: esp_seq,
+                data: sealed[8..].to_vec(),
+            }),
+        ])
+    }
+
+    fn good_ba(r: &Rig, esp_seq: u32) -> Vec<u8> {
+        sealed_ba(ba(0, r.map_seq(), 10), esp_seq, &sa(MAP_TO_MN).key)
+    }
+
+    fn clear_ba(r: &Rig) -> Vec<u8> {
+        framed(ba_layers(MAP1, LCOA1, Some(RCOA1), ba(0, r.map_seq(), 10)))
+    }
+
+    /// The RA with MAP1: the local BU it brings, as sent.
+    fn local_bu(r: &mut Rig) -> Vec<u8> {
+        r.mn.handle_frame(r.now, LINK, &ra1(vec![opt(MAP1, 1, 10, 3600)]));
+        let f: Vec<_> = raw(r)
+            .into_iter()
+            .filter(|f| packet::read_addr(f, ETH + 24) == Some(MAP1))
+            .collect();
+        assert_eq!(f.len(), 1);
+        f.into_iter().next().unwrap()
+    }
+
+    /// Feed `frame`: whether the MN went on to the HA BU.
+    fn ha_bu_follows(r: &mut Rig, frame: &[u8]) -> bool {
+        r.bus(frame).iter().any(|b| b.bu.h_flag)
+    }
+
+    #[test]
+    fn local_bus_are_sealed_and_the_map_opens_them() {
+        let mut r = rig(&[]);
+        let mut map = map_sad();
+        let f = local_bu(&mut r);
+        let (esp_seq, plain) = opened(&mut map, &f).expect("the local BU is in ESP");
+        assert_eq!(esp_seq, 1);
+        let b = bu_of(&plain).unwrap();
+        assert_eq!(b.ips, vec![(LCOA1, MAP1)]);
+        assert_eq!(b.hao, Some(RCOA1));
+        assert!(b.bu.a_flag && b.bu.m_flag && !b.bu.h_flag);
+        // The retransmission is sealed with the next sequence number.
+        r.now += 2 * SECOND;
+        r.mn.tick(r.now);
+        let f = raw(&mut r);
+        assert_eq!(f.len(), 1);
+        let (esp_seq, plain) = opened(&mut map, &f[0]).unwrap();
+        assert_eq!(esp_seq, 2);
+        assert_eq!(bu_of(&plain).unwrap().bu.seq, r.map_seq());
+    }
+
+    #[test]
+    fn a_sealed_ba_is_accepted_and_the_ha_bu_stays_in_the_clear() {
+        let mut r = rig(&[]);
+        local_bu(&mut r);
+        r.mn.handle_frame(r.now, LINK, &good_ba(&r, 1));
+        assert_eq!(r.mn.map_binding().unwrap().state, State::Bound);
+        let f = raw(&mut r);
+        let ha: Vec<_> = f.iter().filter_map(|f| bu_of(&Frame::decode(f))).collect();
+        assert_eq!(ha.len(), 1);
+        assert!(ha[0].bu.h_flag);
+        assert_eq!(ha[0].ips, vec![(LCOA1, MAP1), (RCOA1, HA)]);
+        assert!(f.iter().all(|f| opened(&mut map_sad(), f).is_none()));
+    }
+
+    #[test]
+    fn a_ba_in_the_clear_is_dropped_unless_the_fault() {
+        let mut r = rig(&[]);
+        local_bu(&mut r);
+        let clear = clear_ba(&r);
+        assert!(!ha_bu_follows(&mut r, &clear));
+        assert_eq!(r.mn.map_binding().unwrap().state, State::Pending);
+        // The retransmissions go on.
+        assert_eq!(r.advance(2 * SECOND).len(), 1);
+        let mut r = rig(&[Fault::AcceptUnprotectedBa]);
+        local_bu(&mut r);
+        let clear = clear_ba(&r);
+        assert!(ha_bu_follows(&mut r, &clear));
+    }
+
+    #[test]
+    fn a_forged_icv_is_dropped_unless_the_fault() {
+        for forge in [0, 1] {
+            let mut r = rig(&[]);
+            local_bu(&mut r);
+            let forged = if forge == 0 {
+                let mut f = good_ba(&r, 1);
+                *f.last_mut().unwrap() ^= 1;
+                f
+            } else {
+                sealed_ba(ba(0, r.map_seq(), 10), 1, &[0x99; 32])
+            };
+            assert!(!ha_bu_follows(&mut r, &forged));
+            assert_eq!(r.mn.map_binding().unwrap().state, State::Pending);
+            // The forgery did not move the window: sequence number 1 is
+            // still good.
+            let good = good_ba(&r, 1);
+            assert!(ha_bu_follows(&mut r, &good));
+            let mut r = rig(&[Fault::NoBaIcvCheck]);
+            local_bu(&mut r);
+            let mut f = good_ba(&r, 1);
+            *f.last_mut().unwrap() ^= 1;
+            assert!(ha_bu_follows(&mut r, &f));
+        }
+    }
+
+    /// The replay the case plays: a BA with status 135 (sequence number
+    /// out of window) on ESP sequence number 5 makes the MN send a BU with
+    /// the next sequence number; the BA for that one on ESP sequence
+    /// number 5 again is a replay.
+    fn replay(faults: &[Fault]) -> bool {
+        let mut r = rig(faults);
+        local_bu(&mut r);
+        let key = sa(MAP_TO_MN).key;
+        r.mn.handle_frame(r.now, LINK, &sealed_ba(ba(135, 1000, 0), 5, &key));
+        let f = raw(&mut r);
+        assert_eq!(f.len(), 1);
+        let (_, plain) = opened(&mut map_sad(), &f[0]).expect("the BU again, in ESP");
+        assert_eq!(bu_of(&plain).unwrap().bu.seq, 1001);
+        ha_bu_follows(&mut r, &sealed_ba(ba(0, 1001, 10), 5, &key))
+    }
+
+    #[test]
+    fn a_replayed_esp_sequence_number_is_dropped_unless_the_fault() {
+        assert!(!replay(&[]));
+        assert!(replay(&[Fault::AcceptBaReplay]));
+    }
+
+    #[test]
+    fn the_bu_to_the_previous_map_is_sealed_too() {
+        let mut r = rig(&[]);
+        local_bu(&mut r);
+        let good = good_ba(&r, 1);
+        r.mn.handle_frame(r.now, LINK, &good);
+        raw(&mut r);
+        let ra2 = ra(AR2_MAC, "2001:db8:2::/64", vec![opt(MAP2, 1, 10, 3600)]);
+        r.mn.handle_frame(r.now, LINK, &ra2);
+        let mut map = map_sad();
+        let sent: Vec<_> = raw(&mut r)
+            .iter()
+            .filter_map(|f| opened(&mut map, f))
+            .filter_map(|(_, d)| bu_of(&d))
+            .map(|b| (b.ips[0], b.hao))
+            .collect();
+        assert_eq!(
+            sent,
+            vec![((LCOA2, MAP1), Some(RCOA1)), ((LCOA2, MAP2), Some(RCOA2))]
+        );
+    }
+
+    #[test]
+    fn the_bu_unprotected_fault_sends_local_bus_in_the_clear() {
+        let mut r = rig(&[Fault::BuUnprotected]);
+        let f = local_bu(&mut r);
+        assert!(opened(&mut map_sad(), &f).is_none());
+        assert!(bu_of(&Frame::decode(&f)).unwrap().bu.m_flag);
+    }
+
+    #[test]
+    fn esp_without_a_matching_sa_or_malformed_is_dropped() {
+        let mut r = rig(&[]);
+        local_bu(&mut r);
+        let mut other = good_ba(&r, 1);
+        // An SPI (after the IPv6 header and the 24-octet RH2) of no
+        // inbound SA.
+        other[ETH + 40 + 24 + 3] ^= 1;
+        assert!(!ha_bu_follows(&mut r, &other));
+        let good = good_ba(&r, 2);
+        for cut in [1, 8, 17, good.len() - ETH - 40 - 24] {
+            let mut f = good[..good.len() - cut].to_vec();
+            let plen = (f.len() - ETH - 40) as u16;
+            f[ETH + 4..ETH + 6].copy_from_slice(&plen.to_be_bytes());
+            assert!(!ha_bu_follows(&mut r, &f));
+        }
+        assert!(ha_bu_follows(&mut r, &good));
+    }
+}
