@@ -14,14 +14,13 @@ fn mn_corpus_passes_the_reference_mn_and_catches_its_faults() {
     check(
         env!("CARGO_BIN_EXE_hmip6-ref"),
         Role::Mn,
-        12,
+        16,
         &[
             "nearest-map-chosen",
             "pref-zero-map-chosen",
             "lifetime-zero-map-kept",
             "rcoa-without-r-flag",
             "no-previous-map-bu",
-            "no-reverse-tunnel",
         ],
     );
 }

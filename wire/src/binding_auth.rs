@@ -117,9 +117,7 @@ pub fn verify(mh: &MobilityRepr, kbm: &[u8], careof: Ipv6Addr, correspondent: Ip
         return false;
     };
     match mobility_data(mh) {
-        Some(data) => {
-            got.as_slice() == authenticator(kbm, careof, correspondent, &data).as_slice()
-        }
+        Some(data) => got.as_slice() == authenticator(kbm, careof, correspondent, &data).as_slice(),
         None => false,
     }
 }
@@ -208,9 +206,8 @@ mod tests {
         let k = kbm(HOME_TOKEN, None);
         let a = Ipv6Addr::LOCALHOST;
         let mut mh = bu();
-        mh.options.retain(|o| {
-            !matches!(o, MobilityOption::BindingAuthorizationData { .. })
-        });
+        mh.options
+            .retain(|o| !matches!(o, MobilityOption::BindingAuthorizationData { .. }));
         assert!(!sign(&mut mh, &k, a, a));
         assert!(!verify(&mh, &k, a, a));
         assert!(mobility_data(&mh).is_none());
