@@ -66,8 +66,8 @@ struct Reference<'a> {
     role: &'a str,
 }
 
-/// The reference profile of the role with the daemon's absolute path and
-/// `faults`.
+/// The reference profile of the role with the daemon's absolute path (in
+/// its launch command and its actions) and `faults`.
 fn profile_text(r: &Reference, faults: &[&str]) -> String {
     let text = std::fs::read_to_string(repo().join(format!("profiles/hmip6-ref-{}.yaml", r.role)))
         .unwrap();
@@ -81,7 +81,12 @@ fn profile_text(r: &Reference, faults: &[&str]) -> String {
         "the profile's command no longer starts `[hmip6-ref, {},`",
         r.role
     );
-    edited
+    // Actions that ask the daemon through its control socket
+    // (`hmip6-ref ctl ...`) need the same binary: it is not on the PATH.
+    edited.replace(
+        "command: [hmip6-ref, ctl,",
+        &format!("command: [{:?}, ctl,", r.bin),
+    )
 }
 
 fn context(r: &Reference, suite: &Suite, dir: &Path, name: &str, faults: &[&str]) -> Arc<Context> {
