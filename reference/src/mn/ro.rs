@@ -401,7 +401,7 @@ impl Mn {
     /// Retransmissions of the tests and of the BU to each correspondent.
     pub(super) fn ro_tick(&mut self, now: Instant) {
         for i in 0..self.cns.len() {
-            if !self.cns[i].next.is_some_and(|t| t <= now) {
+            if self.cns[i].next.is_none_or(|t| t > now) {
                 continue;
             }
             let c = self.cns[i].clone();
