@@ -91,6 +91,11 @@ pub enum Fault {
     AcceptUnprotectedBa,
     AcceptBaReplay,
     NoBaIcvCheck,
+    // MN traffic: route optimisation, Home Address option, HoTI (mn/ro.rs).
+    RoSourceLcoa,
+    RoWithoutHao,
+    HaoHoldsRcoa,
+    HotiFromRcoa,
 }
 
 /// One row of a role's fault table.
@@ -246,7 +251,7 @@ pub const MN_FAULTS: &[FaultSpec] = &[
     spec(Fault::LifetimeZeroMapKept, "lifetime-zero-map-kept", "RFC4140-7.2-MN-LIFETIME-ZERO-NEW-MAP",
         "a MAP option with valid lifetime 0 for the current MAP is ignored: no other MAP, no new bindings"),
     spec(Fault::NoReverseTunnel, "no-reverse-tunnel", "RFC4140-6.1.1-MN-RCOA-SOURCE",
-        "packets from the RCoA (the BU to the HA, echo requests) are sent on the link without the tunnel to the MAP"),
+        "data packets from the RCoA (echo requests and replies, route-optimised packets) are sent on the link without the tunnel to the MAP (Mobility Header messages still go through it)"),
     spec(Fault::RcoaWithoutRFlag, "rcoa-without-r-flag", "RFC4140-5-R-FLAG-FORM-RCOA",
         "MAPs whose option has the R flag clear are used, with an RCoA formed from their address"),
     spec(Fault::RcoaFromLinkPrefix, "rcoa-from-link-prefix", "RFC4140-5-R-FLAG-FORM-RCOA",
@@ -305,6 +310,15 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "the MAP's ESP sequence numbers are not checked: a replayed BA is accepted"),
     spec(Fault::NoBaIcvCheck, "no-ba-icv-check", "RFC4140-12-MN-MAP-SECURITY",
         "the ICV of the MAP's ESP packets is not checked: a forged BA is accepted"),
+    // MN traffic: route optimisation, Home Address option, HoTI (mn/ro.rs).
+    spec(Fault::RoSourceLcoa, "ro-source-lcoa", "RFC4140-6.1.1-MN-RCOA-SOURCE",
+        "route-optimised packets to a correspondent that bound the RCoA go from the LCoA, straight to the AR (not from the RCoA through the MAP)"),
+    spec(Fault::RoWithoutHao, "ro-without-hao", "RFC4140-6.1.1-MN-HAO-OUTGOING",
+        "route-optimised packets to a correspondent carry no Home Address option"),
+    spec(Fault::HaoHoldsRcoa, "hao-holds-rcoa", "RFC4140-6.1.1-MN-HAO-HOME-ADDRESS",
+        "the Home Address option of route-optimised packets holds the RCoA instead of the home address"),
+    spec(Fault::HotiFromRcoa, "hoti-from-rcoa", "RFC4140-12.2-MN-HOTI-SOURCE-HOME-ADDRESS",
+        "the Home Test Init goes from the RCoA through the MAP tunnel, not from the home address through the home agent"),
 ];
 
 /// Every role's fault table, by role name.
@@ -517,6 +531,7 @@ mod tests {
             include_str!("mn/mod.rs"),
             include_str!("mn/select.rs"),
             include_str!("mn/extra.rs"),
+            include_str!("mn/ro.rs"),
         ]
         .concat();
         for (role, table, sources) in [

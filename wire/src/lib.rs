@@ -40,6 +40,7 @@ pub mod proto;
 pub mod rules;
 pub mod samples;
 
+pub mod binding_auth;
 pub mod esp_auth;
 pub mod ethernet;
 pub mod fragment;

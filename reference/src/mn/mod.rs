@@ -13,6 +13,7 @@
 pub mod config;
 pub mod daemon;
 mod extra;
+pub mod ro;
 pub mod select;
 
 use std::net::Ipv6Addr;
@@ -178,6 +179,8 @@ pub struct Mn {
     /// Bindings with MAPs besides the current one (`register MAP`,
     /// extra.rs).
     extra: Vec<Registration>,
+    /// Return routability and route optimisation ([`ro`]).
+    cns: Vec<ro::Correspondent>,
     seq: u16,
     echo_seq: u16,
     /// The SAs with the MAP (RFC 4140 12.1): the outbound one seals the
@@ -214,6 +217,7 @@ impl Mn {
             previous: None,
             ha: None,
             extra: Vec::new(),
+            cns: Vec::new(),
             seq: 0,
             echo_seq: 0,
             sad,
@@ -329,10 +333,12 @@ impl Mn {
 
     /// Send `inner` (IPv6 layers from the RCoA) reverse-tunnelled to the
     /// current MAP: outer LCoA → MAP (RFC 4140 6.1.1), unless the
-    /// `no-reverse-tunnel` fault sends it as it is.
+    /// `no-reverse-tunnel` fault sends data packets (not Mobility Header
+    /// messages) as they are.
     fn send_from_rcoa(&mut self, now: Instant, inner: Vec<Layer>) {
+        let data = !inner.iter().any(|l| matches!(l, Layer::Mobility(_)));
         let tunnel = match (&self.map, self.lcoa) {
-            (Some(m), Some(l)) if !self.has(Fault::NoReverseTunnel) => Some((l, m.peer)),
+            (Some(m), Some(l)) if !(data && self.has(Fault::NoReverseTunnel)) => Some((l, m.peer)),
             _ => None,
         };
         let mut layers = Vec::new();
@@ -854,11 +860,17 @@ impl Mn {
         i: usize,
         depth: usize,
     ) {
+        // From a MAP, or from the HA to the care-of address registered
+        // with it (a Home Test, RFC 4140 12.2: nested in the MAP's tunnel).
         let from_map = [&self.map, &self.previous]
             .into_iter()
             .flatten()
             .any(|r| r.peer == ip.src)
-            || self.is_extra_map(&ip.src);
+            || self.is_extra_map(&ip.src)
+            || self
+                .ha
+                .as_ref()
+                .is_some_and(|h| h.peer == ip.src && h.coa == ip.dst);
         if !from_map || ip.dst.is_multicast() || depth >= MAX_NESTING {
             return self.drop_frame("tunnelled packet not from a MAP of the MN");
         }
@@ -1044,6 +1056,14 @@ impl Mn {
         ) {
             return self.reject(packet::finding_rejection("Mobility Header", &f));
         }
+        if self.on_test(now, ip, &m.message) {
+            return;
+        }
+        if let MhMessage::BindingAck(ba) = &m.message {
+            if self.on_cn_ba(ip, m, ba) {
+                return;
+            }
+        }
         let MhMessage::BindingAck(ba) = &m.message else {
             return self.event(
                 "ignored",
@@ -1164,6 +1184,7 @@ impl Mn {
             }
             self.send_bu(now, w);
         }
+        self.ro_tick(now);
         if self
             .previous
             .as_ref()
@@ -1182,6 +1203,7 @@ impl Mn {
         d.extend(self.maps.next_expiry());
         d.extend(self.extra_deadline());
         d.extend(self.tentative.map(|t| t.next));
+        d.extend(self.ro_next_deadline());
         if let Some(p) = &self.previous {
             if p.next.is_none() {
                 d.extend(p.bound_at.map(|t| t + units(p.granted)));
@@ -1217,6 +1239,7 @@ impl Mn {
             out.push(o);
         }
         out.extend(self.extra_json(now));
+        out.extend(self.cns_json());
         out
     }
 
@@ -1241,19 +1264,21 @@ impl Mn {
     /// MAP; without a MAP, from the LCoA.
     fn echo(&mut self, now: Instant, dst: Ipv6Addr) -> String {
         self.echo_seq = self.echo_seq.wrapping_add(1);
+        let request = Icmpv6Repr::new(Icmpv6Message::EchoRequest {
+            ident: ECHO_IDENT,
+            seq: self.echo_seq,
+            data: b"hmip6-ref mn echo".to_vec(),
+        });
+        // A correspondent with a binding: route-optimised (6.1.1).
+        if self.send_optimised(now, dst, Layer::Icmpv6(request.clone())) {
+            return format!("ok seq={} route-optimised", self.echo_seq);
+        }
         let src = match (self.rcoa(), self.lcoa) {
             (Some(r), _) => r,
             (None, Some(l)) => l,
             (None, None) => return "error: no care-of address yet".into(),
         };
-        let layers = vec![
-            Layer::ipv6(src, dst, 64),
-            Layer::Icmpv6(Icmpv6Repr::new(Icmpv6Message::EchoRequest {
-                ident: ECHO_IDENT,
-                seq: self.echo_seq,
-                data: b"hmip6-ref mn echo".to_vec(),
-            })),
-        ];
+        let layers = vec![Layer::ipv6(src, dst, 64), Layer::Icmpv6(request)];
         self.event(
             "echo_sent",
             &[("src", s(src)), ("dst", s(dst)), ("seq", v(self.echo_seq))],
@@ -1284,10 +1309,19 @@ impl Mn {
                 Ok(a) => (self.register_map(now, a), false),
                 _ => (format!("error: {map:?} is not an IPv6 address"), false),
             },
+            (cmd @ ("ro" | "hoti"), Some(cn), None) => match cn.parse::<Ipv6Addr>() {
+                Ok(a) if !a.is_multicast() && !a.is_unspecified() => {
+                    (self.ro_start(now, a, cmd == "hoti"), false)
+                }
+                _ => (
+                    format!("error: {cn:?} is not a unicast IPv6 address"),
+                    false,
+                ),
+            },
             ("quit", None, _) => ("ok".into(), true),
             _ => (
                 format!(
-                    "error: unknown command {command:?} (bindings, maps, faults, echo DST, register MAP, quit)"
+                    "error: unknown command {command:?} (bindings, maps, faults, echo DST, register MAP, ro CN, hoti CN, quit)"
                 ),
                 false,
             ),

@@ -33,6 +33,7 @@ const RCOA2: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xeeee, 0, 0, 0xff, 0xfe00,
 const HOME: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xaaaa, 0, 0, 0, 0, 2);
 const HA: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xaaaa, 0, 0, 0, 0, 1);
 const SECOND: Duration = Duration::from_secs(1);
+const CN: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xcccc, 0, 0, 0, 0, 5);
 
 fn opt(map: Ipv6Addr, dist: u8, pref: u8, lifetime: u32) -> MapOptionRepr {
     MapOptionRepr::new(dist, pref, true, lifetime, map)
@@ -450,8 +451,11 @@ fn ha_bu_timing_and_lifetime_faults() {
     assert!(b[1].bu.h_flag);
     let mut r = Rig::new(&[Fault::HaLifetimeAboveMap]);
     assert_eq!(r.registered(10)[0].bu.lifetime, 20);
+    // Mobility Header messages stay tunnelled; data packets do not.
     let mut r = Rig::new(&[Fault::NoReverseTunnel]);
-    assert_eq!(r.registered(10)[0].ips, vec![(RCOA1, HA)]);
+    assert_eq!(r.registered(10)[0].ips, vec![(LCOA1, MAP1), (RCOA1, HA)]);
+    r.mn.control(r.now, "echo 2001:db8:cccc::5");
+    assert_eq!(ips_of(&r.out()[0]), vec![(RCOA1, CN)]);
 }
 
 #[test]
@@ -968,6 +972,206 @@ fn no_local_bu_on_move_fault_keeps_the_old_lcoa() {
     ));
     assert!(b.is_empty());
     assert_eq!(r.mn.map_binding().unwrap().coa, LCOA1);
+}
+
+fn ips_of(d: &Decoded) -> Vec<(Ipv6Addr, Ipv6Addr)> {
+    d.frame.ipv6_headers().map(|i| (i.src, i.dst)).collect()
+}
+
+fn hao_of(d: &Decoded) -> Option<Ipv6Addr> {
+    d.frame.layers.iter().find_map(|l| match l {
+        Layer::DestinationOptions(h) => h.repr.home_address(),
+        _ => None,
+    })
+}
+
+const HOME_TOKEN: u64 = 0x1122_3344_5566_7788;
+const CAREOF_TOKEN: u64 = 0x99aa_bbcc_ddee_ff00;
+
+/// Registered with MAP1 and the HA (both BAs in), then `ro CN`: the HoTI
+/// and the CoTI it sent.
+fn rr_started(faults: &[Fault]) -> (Rig, Decoded, Decoded) {
+    let mut r = Rig::new(faults);
+    assert!(r
+        .mn
+        .control(r.now, "ro 2001:db8:cccc::5")
+        .0
+        .starts_with("error"));
+    r.registered(10);
+    let seq = r.mn.ha_binding().unwrap().seq;
+    let mut l = vec![Layer::ipv6(MAP1, LCOA1, 64)];
+    l.extend(ba_layers(HA, RCOA1, Some(HOME), ba(0, seq, 10)));
+    r.feed(&framed(l));
+    let (answer, _) = r.mn.control(r.now, "ro 2001:db8:cccc::5");
+    assert_eq!(answer, "ok");
+    let mut out = r.out();
+    assert_eq!(out.len(), 2, "HoTI and CoTI");
+    let coti = out.pop().unwrap();
+    let hoti = out.pop().unwrap();
+    (r, hoti, coti)
+}
+
+fn cookie_of(d: &Decoded) -> u64 {
+    match d.frame.mobility().unwrap().message {
+        MhMessage::HomeTestInit { cookie, .. } | MhMessage::CareofTestInit { cookie, .. } => cookie,
+        ref m => panic!("not a test init: {m:?}"),
+    }
+}
+
+/// The HoT (nested MAP[HA[CN]]) and CoT (MAP[CN]) answering the tests.
+fn tests_answered(r: &mut Rig, hoti: &Decoded, coti: &Decoded) -> Vec<Decoded> {
+    let hot = MhMessage::HomeTest {
+        nonce_index: 7,
+        cookie: cookie_of(hoti),
+        keygen_token: HOME_TOKEN,
+    };
+    let cot = MhMessage::CareofTest {
+        nonce_index: 9,
+        cookie: cookie_of(coti),
+        keygen_token: CAREOF_TOKEN,
+    };
+    let out = r.feed(&framed(vec![
+        Layer::ipv6(MAP1, LCOA1, 64),
+        Layer::ipv6(HA, RCOA1, 64),
+        Layer::ipv6(CN, HOME, 64),
+        Layer::Mobility(MobilityRepr::new(hot, Vec::new())),
+    ]));
+    assert!(out.is_empty(), "no BU before the Care-of Test");
+    r.feed(&framed(vec![
+        Layer::ipv6(MAP1, LCOA1, 64),
+        Layer::ipv6(CN, RCOA1, 64),
+        Layer::Mobility(MobilityRepr::new(cot, Vec::new())),
+    ]))
+}
+
+fn echo_to_cn(r: &mut Rig) -> Decoded {
+    let (answer, _) = r.mn.control(r.now, "echo 2001:db8:cccc::5");
+    assert!(answer.contains("route-optimised"), "{answer}");
+    let mut out = r.out();
+    assert_eq!(out.len(), 1);
+    out.pop().unwrap()
+}
+
+/// The correspondent's BA to the RCoA (RH2 = home address), tunnelled by
+/// the MAP, signed with `kbm` when given.
+fn cn_ba(seq: u16, kbm: Option<[u8; 20]>) -> Vec<u8> {
+    let mut mh = MobilityRepr::new(
+        MhMessage::BindingAck(ba(0, seq, 10)),
+        vec![MobilityOption::BindingAuthorizationData {
+            authenticator: vec![0; 12],
+        }],
+    );
+    if let Some(k) = kbm {
+        assert!(wire::binding_auth::sign(&mut mh, &k, RCOA1, CN));
+    }
+    framed(vec![
+        Layer::ipv6(MAP1, LCOA1, 64),
+        Layer::ipv6(CN, RCOA1, 64),
+        Layer::Routing(ExtLayer::new(RoutingRepr::type2(HOME))),
+        Layer::Mobility(mh),
+    ])
+}
+
+#[test]
+fn return_routability_then_route_optimised_echo() {
+    let (mut r, hoti, coti) = rr_started(&[]);
+    // RFC 4140 12.2: HoTI from the home address, in the HA's tunnel, in
+    // the MAP's; the CoTI from the RCoA through the MAP.
+    assert_eq!(ips_of(&hoti), vec![(LCOA1, MAP1), (RCOA1, HA), (HOME, CN)]);
+    assert_eq!(ips_of(&coti), vec![(LCOA1, MAP1), (RCOA1, CN)]);
+    // A test with a wrong cookie does nothing.
+    let wrong = MhMessage::CareofTest {
+        nonce_index: 1,
+        cookie: cookie_of(&coti) ^ 1,
+        keygen_token: 5,
+    };
+    assert!(r
+        .feed(&framed(vec![
+            Layer::ipv6(MAP1, LCOA1, 64),
+            Layer::ipv6(CN, RCOA1, 64),
+            Layer::Mobility(MobilityRepr::new(wrong, Vec::new())),
+        ]))
+        .is_empty());
+    let out = tests_answered(&mut r, &hoti, &coti);
+    assert_eq!(out.len(), 1, "the BU to the CN");
+    let bu = bu_of(&out[0]).unwrap();
+    assert_eq!(bu.ips, vec![(LCOA1, MAP1), (RCOA1, CN)]);
+    assert_eq!(bu.hao, Some(HOME));
+    assert!(bu.bu.a_flag && !bu.bu.h_flag && !bu.bu.m_flag);
+    assert!(bu.bu.lifetime <= 10, "not above the MAP's lifetime");
+    let mh = out[0].frame.mobility().unwrap();
+    assert!(mh.options.iter().any(|o| matches!(
+        o,
+        MobilityOption::NonceIndices {
+            home_nonce_index: 7,
+            careof_nonce_index: 9,
+            ..
+        }
+    )));
+    let kbm = wire::binding_auth::kbm(HOME_TOKEN, Some(CAREOF_TOKEN));
+    assert!(wire::binding_auth::verify(mh, &kbm, RCOA1, CN));
+    // Route-optimised from now on (RFC 4140 6.1.1).
+    let e = echo_to_cn(&mut r);
+    assert_eq!(ips_of(&e), vec![(LCOA1, MAP1), (RCOA1, CN)]);
+    assert_eq!(hao_of(&e), Some(HOME));
+    // An unauthenticated BA is ignored: the BU goes again.
+    assert!(r.feed(&cn_ba(bu.bu.seq, None)).is_empty());
+    let again: Vec<_> = r.advance(SECOND).iter().filter_map(bu_of).collect();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].ips, vec![(LCOA1, MAP1), (RCOA1, CN)]);
+    // The authenticated one for the latest BU binds: no more BUs.
+    assert!(r.feed(&cn_ba(again[0].bu.seq, Some(kbm))).is_empty());
+    let j = r.mn.bindings_json(r.now);
+    assert_eq!(j.last().unwrap()["state"], "bound");
+    assert!(r.advance(SECOND * 10).iter().all(|d| bu_of(d).is_none()));
+    // Other destinations are not route-optimised.
+    let (answer, _) = r.mn.control(r.now, "echo 2001:db8:cccc::6");
+    assert!(!answer.contains("route-optimised"));
+    assert!(r.mn.control(r.now, "ro nope").0.starts_with("error"));
+}
+
+#[test]
+fn unanswered_tests_are_sent_again() {
+    let (mut r, hoti, _) = rr_started(&[]);
+    let out: Vec<_> = r
+        .advance(SECOND)
+        .into_iter()
+        .filter(|d| d.frame.mobility().is_some())
+        .collect();
+    assert_eq!(out.len(), 2);
+    assert_eq!(cookie_of(&out[0]), cookie_of(&hoti), "the same test again");
+    // `hoti CN`: a Home Test Init alone.
+    let (answer, _) = r.mn.control(r.now, "hoti 2001:db8:cccc::7");
+    assert_eq!(answer, "ok");
+    let out = r.out();
+    assert_eq!(out.len(), 1);
+    assert!(matches!(
+        out[0].frame.mobility().unwrap().message,
+        MhMessage::HomeTestInit { .. }
+    ));
+}
+
+#[test]
+fn route_optimisation_faults() {
+    for (fault, ips, hao) in [
+        (Fault::RoSourceLcoa, vec![(LCOA1, CN)], Some(HOME)),
+        (Fault::RoWithoutHao, vec![(LCOA1, MAP1), (RCOA1, CN)], None),
+        (
+            Fault::HaoHoldsRcoa,
+            vec![(LCOA1, MAP1), (RCOA1, CN)],
+            Some(RCOA1),
+        ),
+        (Fault::NoReverseTunnel, vec![(RCOA1, CN)], Some(HOME)),
+    ] {
+        let (mut r, hoti, coti) = rr_started(&[fault]);
+        let bu = bu_of(&tests_answered(&mut r, &hoti, &coti)[0]).unwrap();
+        assert_eq!(bu.ips, vec![(LCOA1, MAP1), (RCOA1, CN)], "{fault:?}");
+        let e = echo_to_cn(&mut r);
+        assert_eq!(ips_of(&e), ips, "{fault:?}");
+        assert_eq!(hao_of(&e), hao, "{fault:?}");
+    }
+    let (_, hoti, _) = rr_started(&[Fault::HotiFromRcoa]);
+    assert_eq!(ips_of(&hoti), vec![(LCOA1, MAP1), (RCOA1, CN)]);
 }
 
 proptest! {
