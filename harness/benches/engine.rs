@@ -150,7 +150,7 @@ fn main() {
     let cases: Vec<LoadedCase> = suite
         .cases
         .iter()
-        .filter(|c| c.case.role == hmip6spec::requirements::Role::Host)
+        .filter(|c| c.case.roles.contains(hmip6spec::requirements::Role::Host))
         .cloned()
         .collect();
     let default = hmip6spec::engine::default_jobs();

@@ -338,7 +338,13 @@ pub fn list(select: &SelectArgs, profile: Option<&Path>) -> ExitCode {
                 Err(why) => format!("  [not applicable: {why}]"),
             },
         };
-        println!("{}  {}{}", c.case.id, c.case.title, applies);
+        // Single-role cases read as before; the run's --role says theirs.
+        let roles = if c.case.roles.len() > 1 {
+            format!(" [{}]", c.case.roles.join(", "))
+        } else {
+            String::new()
+        };
+        println!("{}{roles}  {}{}", c.case.id, c.case.title, applies);
         println!("    {}  ({})", reqs.join(", "), c.path.display());
     }
     eprintln!("{} case(s)", cases.len());
@@ -403,7 +409,7 @@ fn explain_case(c: &Case, suite: &Suite) -> String {
     if let Some(d) = &c.description {
         let _ = writeln!(s, "\n  {}\n", d.trim());
     }
-    let _ = writeln!(s, "Tests a {}.", c.role);
+    let _ = writeln!(s, "Tests a {}.", c.roles);
     for r in &c.requirements {
         match suite.catalogue.get(r) {
             Some(q) => {

@@ -49,7 +49,7 @@ impl Coverage {
         let mut citing: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         let mut unknown = Vec::new();
         for c in cases {
-            if role.is_some_and(|r| r != c.case.role) {
+            if role.is_some_and(|r| !c.case.roles.contains(r)) {
                 continue;
             }
             for id in &c.case.requirements {
@@ -154,5 +154,64 @@ impl Coverage {
             );
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::yaml::{parse, typed};
+
+    fn case(id: &str, role: &str, req: &str) -> LoadedCase {
+        let text = format!(
+            "id: {id}\ntitle: t\nrequirements: [{req}]\nrole: {role}\ntopology: {{links: [access]}}\nsteps: [{{wait: 1ms}}]\n"
+        );
+        let path = PathBuf::from(format!("{id}.yaml"));
+        let tree = parse(&path, &text).unwrap();
+        LoadedCase {
+            case: typed(&path, &tree).unwrap(),
+            tree,
+            path,
+        }
+    }
+
+    fn ids(v: &[Covered]) -> Vec<(&str, Vec<&str>)> {
+        v.iter()
+            .map(|c| (c.id.as_str(), c.cases.iter().map(String::as_str).collect()))
+            .collect()
+    }
+
+    /// A case of several roles covers what it cites for each of them, and
+    /// only for them.
+    #[test]
+    fn a_case_of_several_roles_counts_for_each() {
+        let cat = Catalogue::from_text(
+            Path::new("requirements.yaml"),
+            "requirements:\n\
+             - {id: RFC4140-7-A, section: '7', level: MUST, text: a, roles: [map, ar], testable: true}\n\
+             - {id: RFC4140-7-B, section: '7', level: MUST, text: b, roles: [map, ar, mn], testable: true}\n\
+             - {id: RFC4140-8-C, section: '8', level: MUST, text: c, roles: [mn], testable: true}\n",
+        )
+        .unwrap();
+        let cases = vec![
+            case("map.d.both", "[map, ar]", "RFC4140-7-A"),
+            case("mn.d.one", "mn", "RFC4140-7-B"),
+        ];
+        let ar = Coverage::compute(&cat, &cases, Some(Role::Ar));
+        assert_eq!(ids(&ar.covered), [("RFC4140-7-A", vec!["map.d.both"])]);
+        let uncovered: Vec<&str> = ar.uncovered.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(
+            uncovered,
+            ["RFC4140-7-B"],
+            "the mn case does not cover it for an ar"
+        );
+        let map = Coverage::compute(&cat, &cases, Some(Role::Map));
+        assert_eq!(ids(&map.covered), [("RFC4140-7-A", vec!["map.d.both"])]);
+        let mn = Coverage::compute(&cat, &cases, Some(Role::Mn));
+        assert_eq!(ids(&mn.covered), [("RFC4140-7-B", vec!["mn.d.one"])]);
+        let all = Coverage::compute(&cat, &cases, None);
+        assert_eq!(all.covered.len(), 2);
     }
 }

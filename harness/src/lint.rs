@@ -173,16 +173,33 @@ impl CaseLint<'_> {
                     self.at(&p, false, format!("unknown requirement ID {id:?}{hint}"));
                 }
                 Some(r) => {
-                    if !r.roles.contains(&case.role) {
+                    // Every role, not just one: a case of several roles
+                    // runs against an IUT of any of them, and its FAIL
+                    // names a cited requirement, which must bind that IUT.
+                    let unbound: Vec<&str> = case
+                        .roles
+                        .iter()
+                        .filter(|x| !r.roles.contains(x))
+                        .map(|x| x.name())
+                        .collect();
+                    if !unbound.is_empty() {
                         let roles: Vec<&str> = r.roles.iter().map(|x| x.name()).collect();
+                        let expected = if case.roles.len() == 1 {
+                            format!("expected a requirement that binds {}", case.roles)
+                        } else {
+                            format!(
+                                "a case of several roles can FAIL an IUT of any of them, so expected a requirement that binds each of {} (it does not bind {}), or one case per role",
+                                case.roles.join(" and "),
+                                unbound.join(", ")
+                            )
+                        };
                         self.at(
                             &p,
                             false,
                             format!(
-                                "{id} binds {}, but this case tests a {}; expected a requirement that binds {}",
+                                "{id} binds {}, but this case tests a {}; {expected}",
                                 roles.join(" and "),
-                                case.role,
-                                case.role
+                                case.roles,
                             ),
                         );
                     }
@@ -201,18 +218,27 @@ impl CaseLint<'_> {
         }
         // Case id shape.
         let id_ok = !case.id.is_empty()
-            && case.id.starts_with(&format!("{}.", case.role))
+            && case
+                .roles
+                .iter()
+                .any(|r| case.id.starts_with(&format!("{r}.")))
             && case
                 .id
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
         if !id_ok {
+            let start = if case.roles.len() == 1 {
+                format!("the role (`{}.`)", case.roles.first())
+            } else {
+                let starts: Vec<String> = case.roles.iter().map(|r| format!("`{r}.`")).collect();
+                format!("one of its roles ({})", starts.join(" or "))
+            };
             self.at(
                 &[key("id")],
                 false,
                 format!(
-                    "case id {:?} should start with the role (`{}.`) and use lowercase letters, digits, `.` and `-`",
-                    case.id, case.role
+                    "case id {:?} should start with {start} and use lowercase letters, digits, `.` and `-`",
+                    case.id
                 ),
             );
         }

@@ -148,7 +148,7 @@ impl Filter {
         let globs = b.build().map_err(|e| e.to_string())?;
         let mut out: Vec<&LoadedCase> = cases
             .iter()
-            .filter(|c| self.roles.is_empty() || self.roles.contains(&c.case.role))
+            .filter(|c| self.roles.is_empty() || c.case.roles.any_of(&self.roles))
             .filter(|c| self.ids.is_empty() || globs.is_match(&c.case.id))
             .filter(|c| {
                 self.requirements.is_empty()
@@ -206,18 +206,6 @@ mod tests {
         )
         .unwrap();
         let catalogue = Catalogue::load(&cat).unwrap();
-        let case = |id: &str, role: &str, req: &str| {
-            let text = format!(
-                "id: {id}\ntitle: t\nrequirements: [{req}]\nrole: {role}\ntopology: {{links: [access]}}\nsteps: [{{wait: 1ms}}]\n"
-            );
-            let path = PathBuf::from(format!("{id}.yaml"));
-            let tree = parse(&path, &text).unwrap();
-            LoadedCase {
-                case: typed(&path, &tree).unwrap(),
-                tree,
-                path,
-            }
-        };
         let cases = vec![
             case("mn.c.may", "mn", "RFC4140-1-C"),
             case("map.a.must", "map", "RFC4140-1-A"),
@@ -226,6 +214,20 @@ mod tests {
             case("map.bu.x", "map", "RFC4140-1-A"),
         ];
         (catalogue, cases)
+    }
+
+    /// A case file in memory: `role` as written after `role:`.
+    fn case(id: &str, role: &str, req: &str) -> LoadedCase {
+        let text = format!(
+                "id: {id}\ntitle: t\nrequirements: [{req}]\nrole: {role}\ntopology: {{links: [access]}}\nsteps: [{{wait: 1ms}}]\n"
+            );
+        let path = PathBuf::from(format!("{id}.yaml"));
+        let tree = parse(&path, &text).unwrap();
+        LoadedCase {
+            case: typed(&path, &tree).unwrap(),
+            tree,
+            path,
+        }
     }
 
     fn ids(f: &Filter) -> Vec<String> {
@@ -288,6 +290,34 @@ mod tests {
         };
         let (cat, cases) = fixture();
         assert!(bad.select(&cases, &cat).is_err());
+    }
+
+    #[test]
+    fn a_case_of_several_roles_is_taken_for_each() {
+        let (cat, mut cases) = fixture();
+        cases.push(case("map.b.both", "[map, mn]", "RFC4140-1-B"));
+        let select = |roles: Vec<Role>| -> Vec<String> {
+            Filter {
+                roles,
+                ..Filter::default()
+            }
+            .select(&cases, &cat)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.case.id.clone())
+            .collect()
+        };
+        assert_eq!(
+            select(vec![Role::Mn]),
+            ["map.b.both", "mn.b.should", "mn.c.may"]
+        );
+        assert_eq!(
+            select(vec![Role::Map]),
+            ["map.a.must", "map.b.both", "map.b.should", "map.bu.x"]
+        );
+        // Once, even when the filter names both of its roles.
+        assert_eq!(select(vec![Role::Map, Role::Mn]).len(), 6);
+        assert!(select(vec![Role::Ar]).is_empty());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::case::Roles;
 use crate::requirements::{Level, Role};
 
 /// Bumped on any incompatible change to the JSON form of [`RunResults`].
@@ -128,7 +129,9 @@ pub struct StepRecord {
 pub struct CaseResult {
     pub id: String,
     pub title: String,
-    pub role: Role,
+    /// The case's roles: a string for one (`"map"`), a list for several.
+    #[serde(rename = "role")]
+    pub roles: Roles,
     /// The case file, relative to where the run started when possible.
     pub file: PathBuf,
     /// The requirements the case checks.
@@ -281,7 +284,7 @@ mod tests {
         CaseResult {
             id: "map.x".into(),
             title: String::new(),
-            role: Role::Map,
+            roles: Roles::one(Role::Map),
             file: PathBuf::new(),
             requirements: vec![],
             verdict,

@@ -58,8 +58,11 @@ pub struct Case {
     /// IDs from `cases/requirements.yaml`; the first is the one a failed
     /// expectation violates unless the step names its own.
     pub requirements: Vec<String>,
-    /// The role of the IUT this case tests.
-    pub role: Role,
+    /// The role of the IUT this case tests (`role: map`), or the roles when
+    /// the same test applies to several (`role: [map, ar]`): the case runs
+    /// against an IUT of any of them.
+    #[serde(rename = "role")]
+    pub roles: Roles,
     /// What the IUT must claim for the case to apply: PICS name -> the value
     /// required, or a list of acceptable values. Otherwise NOT-APPLICABLE.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -71,6 +74,165 @@ pub struct Case {
     #[schemars(with = "BTreeMap<String, Data>")]
     pub vars: serde_json::Map<String, Value>,
     pub steps: Vec<Step>,
+}
+
+/// The roles a case applies to: one (`map`) or a list (`[map, ar]`), in
+/// file order, never empty, without repeats (checked when the file is read,
+/// so every `Roles` holds at least one role).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Roles(Vec<Role>);
+
+impl Roles {
+    /// A single role, the common case.
+    pub fn one(role: Role) -> Roles {
+        Roles(vec![role])
+    }
+
+    /// A list of roles; empty or with a role twice is an error.
+    pub fn new(roles: Vec<Role>) -> Result<Roles, String> {
+        if roles.is_empty() {
+            return Err(EMPTY_ROLES.into());
+        }
+        for (i, r) in roles.iter().enumerate() {
+            if roles[..i].contains(r) {
+                return Err(duplicate_role(*r));
+            }
+        }
+        Ok(Roles(roles))
+    }
+
+    pub fn contains(&self, role: Role) -> bool {
+        self.0.contains(&role)
+    }
+
+    /// Whether any of `roles` is one of these.
+    pub fn any_of(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.contains(*r))
+    }
+
+    /// The first role the file names (a case ID starts with one of them).
+    pub fn first(&self) -> Role {
+        self.0[0]
+    }
+
+    pub fn as_slice(&self) -> &[Role] {
+        &self.0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Role> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never true (a `Roles` holds at least one role); for clippy's
+    /// `len_without_is_empty`.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The roles with `sep` between them: "map, ar" with ", ".
+    pub fn join(&self, sep: &str) -> String {
+        let names: Vec<&str> = self.0.iter().map(|r| r.name()).collect();
+        names.join(sep)
+    }
+}
+
+const EMPTY_ROLES: &str = "expected at least one role (map, mn, ar, host)";
+
+fn duplicate_role(r: Role) -> String {
+    format!("role {r} appears twice; list each role once")
+}
+
+/// In prose: "map", "map or ar", "map, ar or host".
+impl std::fmt::Display for Roles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (last, rest) = self.0.split_last().expect("a Roles is never empty");
+        for (i, r) in rest.iter().enumerate() {
+            f.write_str(r.name())?;
+            f.write_str(if i + 1 == rest.len() { " or " } else { ", " })?;
+        }
+        f.write_str(last.name())
+    }
+}
+
+/// One role as a string, as files say it, so that single-role cases and
+/// their results read as before; several as a list.
+impl Serialize for Roles {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => one.serialize(s),
+            many => many.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Roles {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Roles;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a role (map, mn, ar, host) or a list of roles")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Roles, E> {
+                // Through `Role`'s own deserialiser, so that an unknown role
+                // reads exactly as it did before lists were allowed.
+                use serde::de::IntoDeserializer;
+                Role::deserialize(s.into_deserializer()).map(Roles::one)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Roles, A::Error> {
+                let mut roles = Vec::new();
+                // Each item is checked against those before it as it is
+                // read, so a repeat is reported at the item, not the list.
+                while let Some(r) = a.next_element_seed(NewRole(&roles))? {
+                    roles.push(r);
+                }
+                if roles.is_empty() {
+                    return Err(serde::de::Error::custom(EMPTY_ROLES));
+                }
+                Ok(Roles(roles))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A list item of `role:`: a role not among `.0`.
+struct NewRole<'a>(&'a [Role]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for NewRole<'_> {
+    type Value = Role;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Role, D::Error> {
+        let r = Role::deserialize(d)?;
+        if self.0.contains(&r) {
+            return Err(serde::de::Error::custom(duplicate_role(r)));
+        }
+        Ok(r)
+    }
+}
+
+impl JsonSchema for Roles {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Roles".into()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let role = g.subschema_for::<Role>();
+        schemars::json_schema!({
+            "description": "One role, or a list of roles without repeats.",
+            "anyOf": [
+                role,
+                {"type": "array", "items": role, "minItems": 1, "uniqueItems": true}
+            ]
+        })
+    }
 }
 
 /// The links of the case and the emulated nodes on them.
@@ -414,4 +576,88 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{parse, typed};
+
+    /// `role:` as written, in a case that is otherwise fine; the case or
+    /// the diagnostic as `file:line:column: message`.
+    fn with_role(role: &str) -> Result<Case, String> {
+        let text = format!(
+            "id: map.x.y\ntitle: t\nrequirements: [RFC4140-1-A]\nrole: {role}\n\
+             topology: {{links: [access]}}\nsteps: [{{wait: 1ms}}]\n"
+        );
+        let path = Path::new("c.yaml");
+        let tree = parse(path, &text).map_err(|d| d.to_string())?;
+        typed::<Case>(path, &tree).map_err(|d| d.to_string())
+    }
+
+    #[test]
+    fn one_role() {
+        let c = with_role("map").unwrap();
+        assert_eq!(c.roles, Roles::one(Role::Map));
+        assert_eq!(c.roles.to_string(), "map");
+        // Written back as it was read: a string.
+        assert_eq!(serde_json::to_value(&c).unwrap()["role"], "map");
+    }
+
+    #[test]
+    fn a_list_of_roles() {
+        let c = with_role("[map, ar]").unwrap();
+        assert_eq!(c.roles.as_slice(), [Role::Map, Role::Ar]);
+        assert!(c.roles.contains(Role::Ar) && !c.roles.contains(Role::Mn));
+        assert_eq!(c.roles.first(), Role::Map);
+        assert_eq!(c.roles.to_string(), "map or ar");
+        assert_eq!(
+            serde_json::to_value(&c).unwrap()["role"],
+            serde_json::json!(["map", "ar"])
+        );
+        assert_eq!(with_role("[mn]").unwrap().roles, Roles::one(Role::Mn));
+        let three = with_role("[host, mn, ar]").unwrap();
+        assert_eq!(three.roles.to_string(), "host, mn or ar");
+        assert_eq!(three.roles.join(", "), "host, mn, ar");
+    }
+
+    #[test]
+    fn an_empty_list_is_an_error_at_the_list() {
+        assert_eq!(
+            with_role("[]").unwrap_err(),
+            "c.yaml:4:7: role: expected at least one role (map, mn, ar, host)"
+        );
+    }
+
+    #[test]
+    fn a_repeated_role_is_an_error_at_the_repeat() {
+        assert_eq!(
+            with_role("[map, ar, map]").unwrap_err(),
+            "c.yaml:4:17: role[2]: role map appears twice; list each role once"
+        );
+    }
+
+    #[test]
+    fn an_unknown_role_is_an_error_at_the_role() {
+        let e = "unknown variant `router`, expected one of `map`, `mn`, `ar`, `host`";
+        assert_eq!(
+            with_role("router").unwrap_err(),
+            format!("c.yaml:4:7: role: {e}")
+        );
+        assert_eq!(
+            with_role("[map, router]").unwrap_err(),
+            format!("c.yaml:4:13: role[1]: {e}")
+        );
+        assert!(with_role("3")
+            .unwrap_err()
+            .starts_with("c.yaml:4:7: role: invalid type"));
+        assert!(with_role("{map: true}").is_err());
+    }
+
+    #[test]
+    fn roles_new_checks_like_the_file() {
+        assert!(Roles::new(vec![]).is_err());
+        assert!(Roles::new(vec![Role::Ar, Role::Ar]).is_err());
+        assert_eq!(Roles::new(vec![Role::Ar]).unwrap().as_slice(), [Role::Ar]);
+    }
 }

@@ -67,10 +67,10 @@ pub struct Context {
 /// NOT-APPLICABLE.
 pub fn applicability(case: &Case, profile: &LoadedProfile) -> Result<(), String> {
     let p = &profile.profile;
-    if case.role != p.role {
+    if !case.roles.contains(p.role) {
         return Err(format!(
             "the case tests a {}, the IUT is a {}",
-            case.role, p.role
+            case.roles, p.role
         ));
     }
     for (name, want) in &case.pics {
@@ -241,7 +241,7 @@ fn new_result(lc: &LoadedCase) -> CaseResult {
     CaseResult {
         id: case.id.clone(),
         title: case.title.clone(),
-        role: case.role,
+        roles: case.roles.clone(),
         file: lc.path.clone(),
         requirements: case.requirements.clone(),
         verdict: Verdict::Pass,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::verdict::{CaseResult, RunResults, StepStatus, Verdict};
 
-use super::{diff_table, format_ms, one_line, plural, violated_id, Conclusion};
+use super::{diff_table, format_ms, one_line, plural, several_roles, violated_id, Conclusion};
 
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
@@ -93,14 +93,18 @@ fn first_line(s: &str) -> &str {
 }
 
 /// One line for a finished case:
-/// `PASS            map.bu.ba-carries-rh2  (41 ms)`. A FAIL adds
+/// `PASS            map.bu.ba-carries-rh2  (41 ms)`; a case that names
+/// several roles has them after its ID (`map.ra.x [map, ar]`). A FAIL adds
 /// ` — RFC4140-6.2-BA-RH2 (MUST): reason`, the other verdicts that did not
 /// pass add ` — reason` (its first line).
 pub fn case_line(c: &CaseResult, color: bool) -> String {
     let mut line = format!(
-        "{}  {}  ({})",
+        "{}  {}{}  ({})",
         verdict_cell(c.verdict, color),
         c.id,
+        several_roles(c)
+            .map(|r| format!(" [{r}]"))
+            .unwrap_or_default(),
         format_ms(c.duration_ms)
     );
     match c.verdict {
@@ -130,6 +134,9 @@ pub fn render_failure_details(c: &CaseResult, color: bool) -> String {
     );
     let _ = writeln!(w, "    {}", one_line(&c.title));
     let label = |k: &str| paint(&format!("{k:<10}"), DIM, color);
+    if let Some(roles) = several_roles(c) {
+        let _ = writeln!(w, "  {}{roles}", label("roles"));
+    }
     if c.verdict == Verdict::Fail {
         let _ = writeln!(w, "  {}{}", label("violated"), violated(c));
     } else if !c.requirements.is_empty() {

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
+use crate::case::Roles;
 use crate::requirements::{Catalogue, Level, Role};
 use crate::verdict::{
     CaseResult, FieldDiff, ProfileSummary, RunResults, StepRecord, StepStatus, Summary, Verdict,
@@ -53,7 +54,7 @@ fn case(id: &str, title: &str, role: Role, requirements: &[&str], verdict: Verdi
     CaseResult {
         id: id.into(),
         title: title.into(),
-        role,
+        roles: Roles::one(role),
         file: PathBuf::from(format!("cases/{dir}/{id}.yaml")),
         requirements: requirements.iter().map(|s| s.to_string()).collect(),
         verdict,
@@ -179,6 +180,8 @@ pub(crate) fn cases() -> Vec<CaseResult> {
         &["RFC4140-7.1-PREF-DEFAULT"],
         Verdict::Fail,
     );
+    // A case of several roles: the MAP option's rules bind ARs too.
+    should.roles = Roles::new(vec![Role::Map, Role::Ar]).unwrap();
     should.violated = Some("RFC4140-7.1-PREF-DEFAULT".into());
     should.level = Some(Level::Should);
     should.reason = "the MAP option carried preference 7 without being configured to".into();
@@ -343,7 +346,7 @@ pub(crate) fn catalogue() -> Catalogue {
     section: "7.1"
     level: SHOULD
     text: The preference SHOULD be 10 by default.
-    roles: [map]
+    roles: [map, ar]
     testable: true
   - id: RFC4140-7.2-MAP-OPT-FORMAT
     section: "7.2"

@@ -487,7 +487,7 @@ fn case_view(c: &CaseResult, strict: bool, catalogue: Option<&Catalogue>, dir: &
         id: c.id.clone(),
         anchor: anchor("case", &c.id),
         title: c.title.clone(),
-        role: c.role.to_string(),
+        role: c.roles.join(", "),
         file: c.file.display().to_string(),
         verdict: c.verdict.name(),
         class: class(c.verdict),
@@ -604,7 +604,7 @@ fn ladder(c: &CaseResult) -> Option<Ladder> {
     };
     lifelines.push(Lifeline {
         x: iut_x,
-        label: format!("IUT ({})", c.role),
+        label: format!("IUT ({})", c.roles),
         iut: true,
     });
 
@@ -756,6 +756,16 @@ mod tests {
         let h = html(true);
         let a = article(&h, "map.ra.preference-default");
         assert!(a.contains("(SHOULD, non-gating)"), "{a}");
+    }
+
+    #[test]
+    fn a_case_of_several_roles_names_them() {
+        let h = html(true);
+        let a = article(&h, "map.ra.preference-default");
+        assert!(a.contains("<dt>Role</dt><dd>map, ar</dd>"), "{a}");
+        assert!(a.contains("IUT (map or ar)"), "{a}");
+        let one = article(&h, "map.bu.ba-carries-rh2");
+        assert!(one.contains("<dt>Role</dt><dd>map</dd>"), "{one}");
     }
 
     #[test]

@@ -30,7 +30,7 @@
 //! | key | type | meaning |
 //! | --- | --- | --- |
 //! | `id`, `title` | string | the case's ID and one-line title |
-//! | `role` | string | the role the case tests |
+//! | `role` | string, or array of strings | the role the case tests (`"map"`); for a case of several roles, the list (`["map", "ar"]`) |
 //! | `file` | string | the case file |
 //! | `requirements` | array of strings | the requirement IDs the case checks (`cases/requirements.yaml`) |
 //! | `verdict` | string | `PASS`, `FAIL`, `INCONCLUSIVE`, `NOT-APPLICABLE` or `ERROR` |
@@ -173,6 +173,30 @@ mod tests {
         let na = &v["cases"][5];
         assert_eq!(na["verdict"], "NOT-APPLICABLE");
         assert!(na.get("diff").is_none() && na.get("steps").is_none());
+    }
+
+    /// `role` is a string for a single-role case, as before lists, and a
+    /// list for a case of several roles; both read back.
+    #[test]
+    fn role_is_a_string_or_a_list() {
+        let r = fixture::run_results();
+        let v = serde_json::to_value(&r).unwrap();
+        let role = |id: &str| {
+            v["cases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["id"] == id)
+                .unwrap()["role"]
+                .clone()
+        };
+        assert_eq!(role("map.bu.ba-carries-rh2"), serde_json::json!("map"));
+        assert_eq!(
+            role("map.ra.preference-default"),
+            serde_json::json!(["map", "ar"])
+        );
+        let back: RunResults = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
     }
 
     #[test]

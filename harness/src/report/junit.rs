@@ -28,7 +28,8 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use crate::verdict::{CaseResult, RunResults, Verdict};
 
 use super::{
-    diff_table, non_gating_prefix, roles_present, violated_label, write_file, Conclusion, JUNIT_XML,
+    diff_table, non_gating_prefix, report_role, roles_present, several_roles, violated_label,
+    write_file, Conclusion, JUNIT_XML,
 };
 
 /// The JUnit report of a run.
@@ -52,7 +53,7 @@ pub fn junit_report(r: &RunResults) -> Report {
             ]
             .map(|(k, v)| Property::new(k, v)),
         );
-        let cases = r.cases.iter().filter(|c| c.role == role);
+        let cases = r.cases.iter().filter(|c| report_role(r, c) == role);
         suite.set_time(Duration::from_millis(
             cases.clone().map(|c| c.duration_ms).sum(),
         ));
@@ -97,6 +98,9 @@ fn test_case(c: &CaseResult, classname: &str, strict: bool) -> TestCase {
         .set_time(Duration::from_millis(c.duration_ms));
     t.add_property(Property::new("requirements", c.requirements.join(" ")));
     t.add_property(Property::new("file", c.file.display().to_string()));
+    if let Some(roles) = several_roles(c) {
+        t.add_property(Property::new("roles", roles));
+    }
     if c.verdict == Verdict::Pass {
         t.set_system_out(c.reason.clone());
     }
@@ -136,6 +140,7 @@ pub fn write_junit(dir: &Path, r: &RunResults) -> io::Result<PathBuf> {
 mod tests {
     use super::*;
     use crate::report::fixture;
+    use crate::requirements::Role;
     use crate::verdict::Summary;
 
     fn xml() -> String {
@@ -287,6 +292,31 @@ mod tests {
             "{f}"
         );
         assert!(text.contains("<property name=\"strict\" value=\"true\"/>"));
+    }
+
+    /// A case of several roles is one test case, in the suite of the
+    /// IUT's role when it applies to it, with its roles as a property; a
+    /// single-role case has no such property.
+    #[test]
+    fn a_case_of_several_roles_is_reported_once() {
+        let mut r = fixture::run_results();
+        let text = render_junit(&r);
+        let f = element(&text, "map.ra.preference-default");
+        assert!(f.contains("classname=\"hmip6spec.map\""), "{f}");
+        assert!(
+            f.contains("<property name=\"roles\" value=\"map, ar\"/>"),
+            "{f}"
+        );
+        assert_eq!(
+            text.matches("name=\"map.ra.preference-default\"").count(),
+            1
+        );
+        assert!(!element(&text, "map.bu.ba-carries-rh2").contains("name=\"roles\""));
+        // Against an AR, the same case goes under hmip6spec.ar.
+        r.profile.role = Role::Ar;
+        let text = render_junit(&r);
+        let f = element(&text, "map.ra.preference-default");
+        assert!(f.contains("classname=\"hmip6spec.ar\""), "{f}");
     }
 
     #[test]

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::verdict::{CaseResult, RunResults, Verdict};
 
-use super::{format_ms, level_label, violated_label, write_file, Conclusion, SUMMARY_MD};
+use super::{
+    format_ms, level_label, several_roles, violated_label, write_file, Conclusion, SUMMARY_MD,
+};
 
 /// Markdown text: ASCII punctuation that could start markup is
 /// backslash-escaped (CommonMark shows it literally), so a reason cannot
@@ -160,9 +162,12 @@ pub fn render_markdown(r: &RunResults) -> String {
         for c in &not_passed {
             let _ = writeln!(
                 w,
-                "| {} | {} | {} | {} |",
+                "| {} | {}{} | {} | {} |",
                 c.verdict,
                 code(&c.id),
+                several_roles(c)
+                    .map(|r| format!(" ({})", text(&r)))
+                    .unwrap_or_default(),
                 requirement_cell(c, strict),
                 text(&c.reason)
             );

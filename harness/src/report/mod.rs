@@ -238,12 +238,30 @@ pub(crate) fn diff_table(diff: &[FieldDiff], indent: &str) -> String {
     out
 }
 
-/// The roles of a run's cases, each once, in
-/// [`crate::requirements::Role::ALL`] order.
+/// The roles of a case that names several ("map, ar"); `None` for a
+/// single-role case, whose reports do not name its role (the run's role
+/// says it), so they read as they did before cases could name several.
+pub(crate) fn several_roles(c: &CaseResult) -> Option<String> {
+    (c.roles.len() > 1).then(|| c.roles.join(", "))
+}
+
+/// The role a case is reported under, once even when it names several:
+/// the IUT's when the case applies to it, else the first it names (a
+/// NOT-APPLICABLE case of another role).
+pub(crate) fn report_role(r: &RunResults, c: &CaseResult) -> crate::requirements::Role {
+    if c.roles.contains(r.profile.role) {
+        r.profile.role
+    } else {
+        c.roles.first()
+    }
+}
+
+/// The roles the run's cases are reported under ([`report_role`]), each
+/// once, in [`crate::requirements::Role::ALL`] order.
 pub(crate) fn roles_present(r: &RunResults) -> Vec<crate::requirements::Role> {
     crate::requirements::Role::ALL
         .into_iter()
-        .filter(|role| r.cases.iter().any(|c| c.role == *role))
+        .filter(|role| r.cases.iter().any(|c| report_role(r, c) == *role))
         .collect()
 }
 
