@@ -159,23 +159,10 @@ impl Coverage {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use super::*;
-    use crate::yaml::{parse, typed};
-
-    fn case(id: &str, role: &str, req: &str) -> LoadedCase {
-        let text = format!(
-            "id: {id}\ntitle: t\nrequirements: [{req}]\nrole: {role}\ntopology: {{links: [access]}}\nsteps: [{{wait: 1ms}}]\n"
-        );
-        let path = PathBuf::from(format!("{id}.yaml"));
-        let tree = parse(&path, &text).unwrap();
-        LoadedCase {
-            case: typed(&path, &tree).unwrap(),
-            tree,
-            path,
-        }
-    }
+    use crate::suite::test_case as case;
 
     fn ids(v: &[Covered]) -> Vec<(&str, Vec<&str>)> {
         v.iter()

@@ -187,10 +187,25 @@ pub fn print_diagnostics(diags: &[Diagnostic]) {
     }
 }
 
+/// A case file in memory, for unit tests: `role` as written after
+/// `role:` (`map`, `[map, ar]`).
+#[cfg(test)]
+pub(crate) fn test_case(id: &str, role: &str, req: &str) -> LoadedCase {
+    let text = format!(
+        "id: {id}\ntitle: t\nrequirements: [{req}]\nrole: {role}\ntopology: {{links: [access]}}\nsteps: [{{wait: 1ms}}]\n"
+    );
+    let path = PathBuf::from(format!("{id}.yaml"));
+    let tree = crate::yaml::parse(&path, &text).unwrap();
+    LoadedCase {
+        case: crate::yaml::typed(&path, &tree).unwrap(),
+        tree,
+        path,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::{parse, typed};
 
     /// A catalogue with one requirement per level that gates differently,
     /// and cases citing them.
@@ -216,19 +231,7 @@ mod tests {
         (catalogue, cases)
     }
 
-    /// A case file in memory: `role` as written after `role:`.
-    fn case(id: &str, role: &str, req: &str) -> LoadedCase {
-        let text = format!(
-                "id: {id}\ntitle: t\nrequirements: [{req}]\nrole: {role}\ntopology: {{links: [access]}}\nsteps: [{{wait: 1ms}}]\n"
-            );
-        let path = PathBuf::from(format!("{id}.yaml"));
-        let tree = parse(&path, &text).unwrap();
-        LoadedCase {
-            case: typed(&path, &tree).unwrap(),
-            tree,
-            path,
-        }
-    }
+    use super::test_case as case;
 
     fn ids(f: &Filter) -> Vec<String> {
         let (cat, cases) = fixture();
