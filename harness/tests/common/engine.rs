@@ -88,6 +88,38 @@ pub fn run(
 ) -> Vec<CaseResult> {
     let cases = select(suite, ids);
     assert!(!cases.is_empty(), "no case matches {ids:?}");
+    run_selected(suite, profile, dir, cases, jobs)
+}
+
+/// Runs every case of `role` (a `[map, ar]` case counts for `ar`).
+pub fn run_role(
+    suite: &Suite,
+    profile: LoadedProfile,
+    dir: &Path,
+    role: hmip6spec::requirements::Role,
+    jobs: usize,
+) -> Vec<CaseResult> {
+    let filter = Filter {
+        roles: vec![role],
+        ..Filter::default()
+    };
+    let cases: Vec<_> = filter
+        .select(&suite.cases, &suite.catalogue)
+        .unwrap()
+        .into_iter()
+        .cloned()
+        .collect();
+    assert!(!cases.is_empty(), "no case for {role:?}");
+    run_selected(suite, profile, dir, cases, jobs)
+}
+
+fn run_selected(
+    suite: &Suite,
+    profile: LoadedProfile,
+    dir: &Path,
+    cases: Vec<hmip6spec::case::LoadedCase>,
+    jobs: usize,
+) -> Vec<CaseResult> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
