@@ -96,6 +96,8 @@ pub enum Fault {
     RoWithoutHao,
     HaoHoldsRcoa,
     HotiFromRcoa,
+    // MN multihoming: the LCoA on the current MAP's link (mn/mod.rs).
+    LcoaFromOtherInterface,
 }
 
 /// One row of a role's fault table.
@@ -319,6 +321,9 @@ pub const MN_FAULTS: &[FaultSpec] = &[
         "the Home Address option of route-optimised packets holds the RCoA instead of the home address"),
     spec(Fault::HotiFromRcoa, "hoti-from-rcoa", "RFC4140-12.2-MN-HOTI-SOURCE-HOME-ADDRESS",
         "the Home Test Init goes from the RCoA through the MAP tunnel, not from the home address through the home agent"),
+    // MN multihoming: the LCoA on the current MAP's link (mn/mod.rs).
+    spec(Fault::LcoaFromOtherInterface, "lcoa-from-other-interface", "RFC4140-7.2-MN-MULTIHOMED-LCOA",
+        "a multihomed MN binds at its MAP the LCoA of another interface than the one whose AR advertises the MAP"),
 ];
 
 /// Every role's fault table, by role name.

@@ -18,9 +18,11 @@ pub struct MnArgs {
     /// YAML file with any of these settings under the same names (flags win).
     #[arg(long, value_name = "FILE.yaml")]
     pub config: Option<PathBuf>,
-    /// The mobile node's one interface (access routers come and go on it).
+    /// An interface of the mobile node (access routers come and go on
+    /// it); repeat it for a multihomed MN (RFC 4140 7.2). `*`: every
+    /// interface of the network namespace but loopback.
     #[arg(long, value_name = "IF")]
-    pub link: Option<String>,
+    pub link: Vec<String>,
     /// The home address.
     #[arg(long, value_name = "ADDR")]
     pub home_address: Option<Ipv6Addr>,
@@ -46,7 +48,7 @@ pub struct MnArgs {
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct MnFile {
-    link: Option<String>,
+    link: Option<Links>,
     home_address: Option<Ipv6Addr>,
     home_agent: Option<Ipv6Addr>,
     lifetime: Option<u16>,
@@ -62,10 +64,20 @@ struct MnFile {
     fault: Vec<String>,
 }
 
+/// `link:` in the file: one interface or a list.
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+enum Links {
+    One(String),
+    Many(Vec<String>),
+}
+
 /// The checked configuration the MN runs with.
 #[derive(Debug, Clone)]
 pub struct MnConfig {
-    pub link: String,
+    /// The interfaces (link index = position); `*` stands for every one
+    /// but loopback, expanded when the daemon starts.
+    pub link: Vec<String>,
     pub home_address: Ipv6Addr,
     pub home_agent: Ipv6Addr,
     /// Requested BU lifetime, units of 4 s (1 or more).
@@ -86,11 +98,18 @@ impl MnConfig {
     pub fn from_args(a: &MnArgs) -> Result<MnConfig, ConfigError> {
         let file: MnFile = common::load_config(&a.config)?;
         let src = |flag: &str| common::source(&a.config, flag);
-        let link = a
-            .link
-            .clone()
-            .or(file.link)
-            .ok_or_else(|| ConfigError(format!("missing {}: the interface", src("link"))))?;
+        let link = match (a.link.is_empty(), file.link) {
+            (false, _) => a.link.clone(),
+            (true, Some(Links::One(l))) => vec![l],
+            (true, Some(Links::Many(l))) => l,
+            (true, None) => Vec::new(),
+        };
+        if link.is_empty() || link.iter().any(|l| l.is_empty()) {
+            return Err(ConfigError(format!(
+                "missing {}: the interface",
+                src("link")
+            )));
+        }
         let home_address = a.home_address.or(file.home_address).ok_or_else(|| {
             ConfigError(format!("missing {}: the home address", src("home-address")))
         })?;
@@ -139,7 +158,7 @@ impl MnConfig {
     /// RA's LCoA is used at once; the DAD tests turn it on).
     pub fn for_test() -> MnConfig {
         MnConfig {
-            link: "mn0".into(),
+            link: vec!["mn0".into()],
             home_address: Ipv6Addr::new(0x2001, 0xdb8, 0xaaaa, 0, 0, 0, 0, 2),
             home_agent: Ipv6Addr::new(0x2001, 0xdb8, 0xaaaa, 0, 0, 0, 0, 1),
             lifetime: DEFAULT_LIFETIME,
@@ -201,6 +220,44 @@ mod tests {
         }
         let e = parse(&["--link", "mn0"]).unwrap_err();
         assert!(e.0.contains("--home-address"), "{e}");
+    }
+
+    #[test]
+    fn link_repeats_and_takes_a_list_in_the_file() {
+        assert_eq!(parse(&BASE).unwrap().link, vec!["mn0".to_string()]);
+        let c = parse(&[&BASE[..], &["--link", "mn1"]].concat()).unwrap();
+        assert_eq!(c.link, vec!["mn0".to_string(), "mn1".to_string()]);
+        let c = parse(&[
+            "--link",
+            "*",
+            "--home-address",
+            "2001:db8:aaaa::2",
+            "--home-agent",
+            "2001:db8:aaaa::1",
+        ])
+        .unwrap();
+        assert_eq!(c.link, vec!["*".to_string()]);
+        let e = parse(&[
+            "--home-address",
+            "2001:db8:aaaa::2",
+            "--home-agent",
+            "2001:db8:aaaa::1",
+        ])
+        .unwrap_err();
+        assert!(e.0.contains("link"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("mn.yaml");
+        std::fs::write(
+            &f,
+            "link: [mn0, mn1]\nhome-address: 2001:db8:aaaa::2\nhome-agent: 2001:db8:aaaa::1\n",
+        )
+        .unwrap();
+        let c = parse(&["--config", f.to_str().unwrap()]).unwrap();
+        assert_eq!(c.link, vec!["mn0".to_string(), "mn1".to_string()]);
+        assert_eq!(
+            super::super::daemon::interfaces(&["a".into(), "b".into(), "a".into()]).unwrap(),
+            vec!["a".to_string(), "b".to_string()]
+        );
     }
 
     const SA_IN: &str =

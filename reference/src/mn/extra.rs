@@ -49,9 +49,9 @@ impl Mn {
     /// RCoA instead.
     fn extra_coa(&self) -> Option<Ipv6Addr> {
         if self.has(Fault::RcoaAsCoaToOtherMap) {
-            self.rcoa().or(self.lcoa)
+            self.rcoa().or(self.lcoa())
         } else {
-            self.lcoa
+            self.lcoa()
         }
     }
 

@@ -1,5 +1,6 @@
 //! The HMIPv6-aware mobile node (RFC 4140 3.1, 5, 6.1, 7.2, 8, 9.1) on
-//! one link: it follows the access routers' RAs (the default router, the
+//! one link or several at once (multihomed, 7.2: the LCoA bound at the MAP
+//! is the one on the link whose AR advertises it): it follows the access routers' RAs (the default router, the
 //! LCoA from the advertised prefix, the MAP options), chooses a MAP,
 //! registers the RCoA with it (local BU) and, once the MAP accepted, the
 //! RCoA with its home agent through the reverse tunnel to the MAP. Without
@@ -42,9 +43,8 @@ use crate::sad::Sad;
 use config::MnConfig;
 use select::{MapStore, Rules};
 
-/// The MN's one link.
+/// The MN's first (with one interface, only) link.
 pub const LINK: usize = 0;
-const LINK_NAMES: [&str; 1] = ["link"];
 
 /// First wait for a BA (RFC 6275 13: InitialBindackTimeoutFirstReg ~1 s),
 /// doubled per retransmission up to [`MAX_BINDACK_TIMEOUT`].
@@ -153,6 +153,17 @@ struct Tentative {
     retrans: Duration,
 }
 
+/// What the MN knows of one of its links (RFC 4140 7.2: a multihomed MN
+/// may hear several ARs at once, one per interface).
+#[derive(Debug, Clone, Default)]
+struct Iface {
+    router: Option<Ipv6Addr>,
+    prefix: Option<Prefix>,
+    lcoa: Option<Ipv6Addr>,
+    /// The next LCoA while DAD runs on it.
+    tentative: Option<Tentative>,
+}
+
 /// Which registration a BA answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Which {
@@ -164,14 +175,15 @@ enum Which {
 /// The mobile node's protocol engine.
 pub struct Mn {
     cfg: MnConfig,
-    link: LinkState,
-    /// Interface identifier source: the EUI-64 link-local address.
+    /// The links by index, and what the MN learnt on each.
+    links: Vec<LinkState>,
+    link_names: Vec<String>,
+    ifs: Vec<Iface>,
+    /// The link the frame being handled came in on.
+    rx_link: usize,
+    /// Interface identifier source of the RCoA: the first link's EUI-64
+    /// link-local address.
     iid: Ipv6Addr,
-    router: Option<Ipv6Addr>,
-    prefix: Option<Prefix>,
-    lcoa: Option<Ipv6Addr>,
-    /// The next LCoA while DAD runs on it.
-    tentative: Option<Tentative>,
     maps: MapStore,
     map: Option<Registration>,
     previous: Option<Registration>,
@@ -195,8 +207,28 @@ pub struct Mn {
 
 impl Mn {
     /// A mobile node with MAC `mac` starting at `now`.
-    pub fn new(cfg: MnConfig, mac: MacAddr, log: Logger, _now: Instant) -> Mn {
-        let link = LinkState::new(mac, None, Duration::from_secs(1));
+    pub fn new(cfg: MnConfig, mac: MacAddr, log: Logger, now: Instant) -> Mn {
+        Mn::multihomed(cfg, &[mac], log, now)
+    }
+
+    /// A mobile node with one interface per MAC in `macs` (at least one;
+    /// link index = position).
+    pub fn multihomed(cfg: MnConfig, macs: &[MacAddr], log: Logger, _now: Instant) -> Mn {
+        let macs = if macs.is_empty() {
+            &[MacAddr([2, 0, 0, 0, 0, 1])][..]
+        } else {
+            macs
+        };
+        let links: Vec<LinkState> = macs
+            .iter()
+            .map(|m| LinkState::new(*m, None, Duration::from_secs(1)))
+            .collect();
+        let link_names = (0..links.len())
+            .map(|i| match i {
+                0 => "link".to_string(),
+                i => format!("link{}", i + 1),
+            })
+            .collect();
         // RFC 4303 3.4.3 lets a receiver with manual keys skip the replay
         // check; the `accept-ba-replay` fault does.
         let sad = Sad::new(
@@ -205,13 +237,12 @@ impl Mn {
             !cfg.faults.has(Fault::AcceptBaReplay),
         );
         Mn {
-            iid: link.ll,
-            link,
+            iid: links[0].ll,
+            ifs: vec![Iface::default(); links.len()],
+            links,
+            link_names,
+            rx_link: LINK,
             cfg,
-            router: None,
-            prefix: None,
-            lcoa: None,
-            tentative: None,
             maps: MapStore::default(),
             map: None,
             previous: None,
@@ -230,15 +261,74 @@ impl Mn {
     pub fn config(&self) -> &MnConfig {
         &self.cfg
     }
+    /// The LCoA in use: the one on the current MAP's link (see
+    /// [`lcoa_for`](Self::lcoa_for)).
     pub fn lcoa(&self) -> Option<Ipv6Addr> {
-        self.lcoa
+        self.lcoa_for(self.map.as_ref().map(|m| m.peer))
+            .map(|(_, a)| a)
     }
-    /// The address under Duplicate Address Detection, if any.
+    /// The LCoA on link `link`.
+    pub fn lcoa_on(&self, link: usize) -> Option<Ipv6Addr> {
+        self.ifs.get(link).and_then(|i| i.lcoa)
+    }
+    /// The address under Duplicate Address Detection, if any (the first
+    /// link's first).
     pub fn tentative(&self) -> Option<Ipv6Addr> {
-        self.tentative.map(|t| t.addr)
+        self.ifs.iter().find_map(|i| i.tentative.map(|t| t.addr))
     }
+    /// The default router of the link of the LCoA in use.
     pub fn router(&self) -> Option<Ipv6Addr> {
-        self.router
+        let l = self.lcoa_link().unwrap_or(LINK);
+        self.ifs[l].router
+    }
+
+    /// The LCoA (and its link) to bind at `map` (RFC 4140 7.2: "If a
+    /// multihomed mobile node has access to several ARs simultaneously (on
+    /// different interfaces), it SHOULD use an LCoA on the link defined by
+    /// the AR that advertises its current MAP"): the LCoA of the link where
+    /// the MAP's option was heard; `None` while that link's address is
+    /// still under DAD (wait rather than bind another interface's); without
+    /// a MAP, or an LCoA on its link, the first link's LCoA. The
+    /// `lcoa-from-other-interface` fault prefers another link's.
+    fn lcoa_for(&self, map: Option<Ipv6Addr>) -> Option<(usize, Ipv6Addr)> {
+        let first = |skip: Option<usize>| {
+            self.ifs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != skip)
+                .find_map(|(i, f)| f.lcoa.map(|a| (i, a)))
+        };
+        let Some(l) = map.and_then(|m| self.maps.get(&m)).map(|m| m.link) else {
+            return first(None);
+        };
+        if self.has(Fault::LcoaFromOtherInterface) {
+            if let Some(x) = first(Some(l)) {
+                return Some(x);
+            }
+        }
+        match self.ifs.get(l) {
+            Some(Iface { lcoa: Some(a), .. }) => Some((l, *a)),
+            Some(Iface {
+                tentative: Some(_), ..
+            }) => None,
+            _ => first(None),
+        }
+    }
+
+    /// The link of the LCoA in use.
+    fn lcoa_link(&self) -> Option<usize> {
+        self.lcoa_for(self.map.as_ref().map(|m| m.peer))
+            .map(|(l, _)| l)
+    }
+
+    /// The link owning `src` (its link-local address, LCoA or tentative
+    /// address).
+    fn link_of_src(&self, src: &Ipv6Addr) -> Option<usize> {
+        (0..self.links.len()).find(|&i| {
+            self.links[i].ll == *src
+                || self.ifs[i].lcoa == Some(*src)
+                || self.ifs[i].tentative.is_some_and(|t| t.addr == *src)
+        })
     }
     pub fn maps(&self) -> &MapStore {
         &self.maps
@@ -288,9 +378,14 @@ impl Mn {
     // Addresses and sending
     // ------------------------------------------------------------------
 
-    /// Unicast addresses the MN answers on the link (NS) and accepts.
+    /// Unicast addresses the MN answers on some link (NS) and accepts.
     fn on_link_own(&self, a: &Ipv6Addr) -> bool {
-        *a == self.link.ll || Some(*a) == self.lcoa
+        (0..self.links.len()).any(|i| self.own_on(i, a))
+    }
+
+    /// Whether `a` is link `i`'s link-local address or LCoA.
+    fn own_on(&self, i: usize, a: &Ipv6Addr) -> bool {
+        *a == self.links[i].ll || Some(*a) == self.ifs[i].lcoa
     }
 
     fn is_own(&self, a: &Ipv6Addr) -> bool {
@@ -305,29 +400,34 @@ impl Mn {
         // (RFC 4862 5.4.2), to hear another node's probe or defence.
         *g == ALL_NODES
             || (is_solicited_node(g)
-                && (*g == solicited_node(&self.link.ll)
-                    || self.lcoa.is_some_and(|l| *g == solicited_node(&l))
-                    || self
-                        .tentative
-                        .is_some_and(|t| *g == solicited_node(&t.addr))))
+                && self.links.iter().zip(&self.ifs).any(|(k, f)| {
+                    *g == solicited_node(&k.ll)
+                        || f.lcoa.is_some_and(|l| *g == solicited_node(&l))
+                        || f.tentative.is_some_and(|t| *g == solicited_node(&t.addr))
+                }))
     }
 
-    /// Send an IPv6 packet: link-local and multicast destinations on the
-    /// link, everything else through the default router.
+    /// Send an IPv6 packet out the link owning its source (otherwise the
+    /// link of the LCoA in use): link-local and multicast destinations on
+    /// the link, everything else through that link's default router.
     fn send_ip(&mut self, now: Instant, packet: Vec<u8>) {
-        let Some(dst) = read_addr(&packet, 24) else {
+        let (Some(src), Some(dst)) = (read_addr(&packet, 8), read_addr(&packet, 24)) else {
             return;
         };
+        let l = self
+            .link_of_src(&src)
+            .or_else(|| self.lcoa_link())
+            .unwrap_or(LINK);
         let next_hop = if is_link_local(&dst) || dst.is_multicast() {
             dst
         } else {
-            match self.router {
+            match self.ifs[l].router {
                 Some(r) => r,
                 None => return self.event("no_route", &[("dst", s(dst))]),
             }
         };
-        if let Some(f) = self.link.send(now, next_hop, packet) {
-            self.out.push((LINK, f));
+        if let Some(f) = self.links[l].send(now, next_hop, packet) {
+            self.out.push((l, f));
         }
     }
 
@@ -337,7 +437,7 @@ impl Mn {
     /// messages) as they are.
     fn send_from_rcoa(&mut self, now: Instant, inner: Vec<Layer>) {
         let data = !inner.iter().any(|l| matches!(l, Layer::Mobility(_)));
-        let tunnel = match (&self.map, self.lcoa) {
+        let tunnel = match (&self.map, self.lcoa()) {
             (Some(m), Some(l)) if !(data && self.has(Fault::NoReverseTunnel)) => Some((l, m.peer)),
             _ => None,
         };
@@ -565,15 +665,19 @@ impl Mn {
     /// the previous MAP), the same MAP with a new LCoA → local BU, no MAP
     /// → Mobile IPv6 with the LCoA.
     fn reconsider(&mut self, now: Instant) {
-        let Some(lcoa) = self.lcoa else {
+        if self.ifs.iter().all(|f| f.lcoa.is_none()) {
             return;
-        };
+        }
         let current = self.map.as_ref().map(|m| m.peer);
         let chosen = self
             .maps
             .select(now, Rules::of(&self.cfg.faults), current)
             .map(|o| o.address)
             .filter(|_| !self.has(Fault::MapIgnored));
+        // The LCoA on the chosen MAP's link (7.2); none yet: wait for DAD.
+        let Some((_, lcoa)) = self.lcoa_for(chosen) else {
+            return;
+        };
         match chosen {
             Some(map) if Some(map) == current => {
                 // (`rcoa-as-coa-to-new-map` keeps the previous RCoA it bound.)
@@ -677,8 +781,9 @@ impl Mn {
             _ => options,
         };
         let mac = ndp::slla(options).unwrap_or(src_mac);
-        for f in self.link.learn(src, mac) {
-            self.out.push((LINK, f));
+        let l = self.rx_link;
+        for f in self.links[l].learn(src, mac) {
+            self.out.push((l, f));
         }
         // RFC 4862 5.5.3: an address is formed from a prefix with the A
         // flag, not link-local, a valid lifetime not 0 and not below the
@@ -707,36 +812,41 @@ impl Mn {
                 ("map_options", v(maps.len())),
             ],
         );
-        let new_link = prefix.is_some_and(|p| Some(p) != self.prefix);
-        if self.router == Some(src) && router_lifetime == 0 {
-            self.router = None;
-        } else if router_lifetime > 0 && (self.router.is_none() || new_link) {
-            self.router = Some(src);
+        let f = &mut self.ifs[l];
+        let new_link = prefix.is_some_and(|p| Some(p) != f.prefix);
+        if f.router == Some(src) && router_lifetime == 0 {
+            f.router = None;
+        } else if router_lifetime > 0 && (f.router.is_none() || new_link) {
+            f.router = Some(src);
         }
-        if self.router != Some(src) {
+        if f.router != Some(src) {
             // Another router on the same link: its MAP options count.
             self.store_maps(now, &maps);
             return self.reconsider(now);
         }
         if let (true, Some(p)) = (new_link, prefix) {
-            let addr = select::rcoa(p.addr, self.iid);
-            self.prefix = Some(p);
-            self.maps.clear();
-            self.tentative = None;
-            if self.cfg.dad_transmits == 0 || self.has(Fault::NoDad) {
-                self.lcoa = Some(addr);
+            // The interface's own identifier (the first link's is the
+            // RCoA's too).
+            let addr = select::rcoa(p.addr, self.links[l].ll);
+            let direct = self.cfg.dad_transmits == 0 || self.has(Fault::NoDad);
+            self.maps.clear_link(l);
+            let f = &mut self.ifs[l];
+            f.prefix = Some(p);
+            f.tentative = None;
+            if direct {
+                f.lcoa = Some(addr);
                 self.event("lcoa", &[("prefix", s(p)), ("lcoa", s(addr))]);
             } else {
                 // The previous link's LCoA is no use here; the new one is
                 // not used before DAD (RFC 4862 5.4): no BU meanwhile.
-                self.lcoa = None;
-                self.tentative = Some(Tentative {
+                f.lcoa = None;
+                f.tentative = Some(Tentative {
                     addr,
                     sent: 0,
                     next: now,
                     retrans,
                 });
-                self.dad_probe(now);
+                self.dad_probe(now, l);
             }
         }
         self.store_maps(now, &maps);
@@ -747,8 +857,8 @@ impl Mn {
     /// from `::` to its solicited-node group, no source link-layer
     /// address option), or, the probes done and the wait over, make it
     /// the LCoA.
-    fn dad_probe(&mut self, now: Instant) {
-        let Some(t) = self.tentative.as_mut() else {
+    fn dad_probe(&mut self, now: Instant, l: usize) {
+        let Some(t) = self.ifs[l].tentative.as_mut() else {
             return;
         };
         if t.sent < self.cfg.dad_transmits {
@@ -756,14 +866,15 @@ impl Mn {
             t.next = now + t.retrans;
             let (addr, n) = (t.addr, t.sent);
             self.event("dad_probe", &[("target", s(addr)), ("n", v(n))]);
-            let ns = ndp::ns_frame(self.link.mac, Ipv6Addr::UNSPECIFIED, addr);
-            self.out.push((LINK, ns));
+            let ns = ndp::ns_frame(self.links[l].mac, Ipv6Addr::UNSPECIFIED, addr);
+            self.out.push((l, ns));
             return;
         }
         let addr = t.addr;
-        self.tentative = None;
-        self.lcoa = Some(addr);
-        let prefix = self.prefix.map(s).unwrap_or(Value::Null);
+        let f = &mut self.ifs[l];
+        f.tentative = None;
+        f.lcoa = Some(addr);
+        let prefix = f.prefix.map(s).unwrap_or(Value::Null);
         self.event("lcoa", &[("prefix", prefix), ("lcoa", s(addr))]);
         self.reconsider(now);
     }
@@ -771,7 +882,7 @@ impl Mn {
     /// DAD found `addr` in use (RFC 4862 5.4.5): it is not used, and not
     /// tried again for this prefix.
     fn dad_failed(&mut self, addr: Ipv6Addr, why: &str) {
-        self.tentative = None;
+        self.ifs[self.rx_link].tentative = None;
         self.event("dad_failed", &[("address", s(addr)), ("reason", s(why))]);
     }
 
@@ -792,7 +903,7 @@ impl Mn {
             })
             .cloned()
             .collect();
-        self.maps.store(now, &kept);
+        self.maps.store_on(now, self.rx_link, &kept);
     }
 
     // ------------------------------------------------------------------
@@ -801,14 +912,15 @@ impl Mn {
 
     /// A frame received on `link` at `now`.
     pub fn handle_frame(&mut self, now: Instant, link: usize, frame: &[u8]) {
-        if link != LINK {
+        let Some(mac) = self.links.get(link).map(|k| k.mac) else {
             return;
-        }
-        match packet::frame_for(frame, self.link.mac) {
+        };
+        match packet::frame_for(frame, mac) {
             Ok(true) => {}
             Ok(false) => return,
             Err(r) => return self.reject(r),
         }
+        self.rx_link = link;
         self.receive(now, frame, 0);
     }
 
@@ -947,7 +1059,8 @@ impl Mn {
             }
         }
         let src_mac = MacAddr::from_bytes(&frame[6..12]);
-        let tentative = self.tentative.map(|t| t.addr);
+        let l = self.rx_link;
+        let tentative = self.ifs[l].tentative.map(|t| t.addr);
         match &m.message {
             // RFC 4862 5.4.3: an NS for the tentative address from `::` is
             // another node's DAD probe (a duplicate); from a unicast
@@ -964,24 +1077,22 @@ impl Mn {
             }
             Icmpv6Message::NeighborSolicit {
                 target, options, ..
-            } if self.on_link_own(target) => {
+            } if self.own_on(l, target) => {
                 let slla = ndp::slla(options);
                 if let (Some(mac), false) = (slla, ip.src.is_unspecified()) {
-                    for f in self.link.learn(ip.src, mac) {
-                        self.out.push((LINK, f));
+                    for f in self.links[l].learn(ip.src, mac) {
+                        self.out.push((l, f));
                     }
                 }
-                let na = self
-                    .link
-                    .answer_ns(ip.src, src_mac, slla, *target, *target, false);
-                self.out.push((LINK, na));
+                let na = self.links[l].answer_ns(ip.src, src_mac, slla, *target, *target, false);
+                self.out.push((l, na));
             }
             Icmpv6Message::NeighborAdvert {
                 target, options, ..
             } if !target.is_multicast() && !self.on_link_own(target) => {
                 let mac = ndp::tlla(options).unwrap_or(src_mac);
-                for f in self.link.learn(*target, mac) {
-                    self.out.push((LINK, f));
+                for f in self.links[l].learn(*target, mac) {
+                    self.out.push((l, f));
                 }
             }
             Icmpv6Message::RouterAdvert {
@@ -1149,16 +1260,14 @@ impl Mn {
     /// Do what is due at `now`: ND retransmissions, options expiring,
     /// BU retransmissions and refreshes.
     pub fn tick(&mut self, now: Instant) {
-        for (link, f) in ndp::tick_links(
-            std::slice::from_mut(&mut self.link),
-            &LINK_NAMES,
-            now,
-            &self.log,
-        ) {
+        let names: Vec<&str> = self.link_names.iter().map(String::as_str).collect();
+        for (link, f) in ndp::tick_links(&mut self.links, &names, now, &self.log) {
             self.out.push((link, f));
         }
-        if self.tentative.is_some_and(|t| t.next <= now) {
-            self.dad_probe(now);
+        for l in 0..self.ifs.len() {
+            if self.ifs[l].tentative.is_some_and(|t| t.next <= now) {
+                self.dad_probe(now, l);
+            }
         }
         if self.maps.expire(now) {
             self.reconsider(now);
@@ -1199,10 +1308,14 @@ impl Mn {
     pub fn next_deadline(&self) -> Option<Instant> {
         let regs = [&self.map, &self.previous, &self.ha];
         let mut d: Vec<Instant> = regs.into_iter().flatten().filter_map(|r| r.next).collect();
-        d.extend(self.link.neighbors.next_deadline());
+        d.extend(
+            self.links
+                .iter()
+                .filter_map(|k| k.neighbors.next_deadline()),
+        );
         d.extend(self.maps.next_expiry());
         d.extend(self.extra_deadline());
-        d.extend(self.tentative.map(|t| t.next));
+        d.extend(self.ifs.iter().filter_map(|f| f.tentative.map(|t| t.next)));
         d.extend(self.ro_next_deadline());
         if let Some(p) = &self.previous {
             if p.next.is_none() {
@@ -1273,7 +1386,7 @@ impl Mn {
         if self.send_optimised(now, dst, Layer::Icmpv6(request.clone())) {
             return format!("ok seq={} route-optimised", self.echo_seq);
         }
-        let src = match (self.rcoa(), self.lcoa) {
+        let src = match (self.rcoa(), self.lcoa()) {
             (Some(r), _) => r,
             (None, Some(l)) => l,
             (None, None) => return "error: no care-of address yet".into(),

@@ -435,7 +435,7 @@ impl Mn {
             return false;
         };
         let coa = c.coa;
-        let src = match self.lcoa {
+        let src = match self.lcoa() {
             Some(l) if self.has(Fault::RoSourceLcoa) => l,
             _ => coa,
         };

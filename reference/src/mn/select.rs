@@ -16,6 +16,9 @@ pub struct StoredMap {
     pub option: MapOptionRepr,
     /// When its Valid Lifetime runs out.
     pub expires: Instant,
+    /// The link (by index) of the RA that last carried it: where the AR
+    /// advertising this MAP is (RFC 4140 7.2, a multihomed MN).
+    pub link: usize,
 }
 
 impl StoredMap {
@@ -69,6 +72,14 @@ impl MapStore {
     /// was stored for its MAP address. Options with Dist 0 (RFC 4140 5:
     /// MUST NOT be used) or a Length other than 3 are ignored.
     pub fn store(&mut self, now: Instant, options: &[MapOptionRepr]) {
+        self.store_on(now, 0, options)
+    }
+
+    /// [`store`](Self::store) for an RA heard on `link`. One entry per MAP
+    /// address: the latest RA wins, link included, so the selection rules
+    /// (9.1, 7.2) still compare distinct MAPs and the MAP is reached
+    /// through the AR that advertised it last.
+    pub fn store_on(&mut self, now: Instant, link: usize, options: &[MapOptionRepr]) {
         for o in options {
             if o.dist == 0 || o.length.is_some_and(|l| l != 3) {
                 continue;
@@ -79,6 +90,7 @@ impl MapStore {
                 StoredMap {
                     option: o.clone(),
                     expires,
+                    link,
                 },
             );
         }
@@ -87,6 +99,12 @@ impl MapStore {
     /// Forget every option (movement to another link).
     pub fn clear(&mut self) {
         self.maps.clear();
+    }
+
+    /// Forget the options heard on `link` (movement of that interface to
+    /// another link); with one link, [`clear`](Self::clear).
+    pub fn clear_link(&mut self, link: usize) {
+        self.maps.retain(|_, m| m.link != link);
     }
 
     /// Drop the options whose lifetime ran out; whether any did.

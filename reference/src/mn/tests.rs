@@ -1634,3 +1634,111 @@ mod esp {
         assert!(ha_bu_follows(&mut r, &good));
     }
 }
+
+// ----------------------------------------------------------------------
+// A multihomed MN (RFC 4140 7.2): two interfaces, AR1 on the first
+// without a MAP, AR2 on the second advertising MAP1.
+// ----------------------------------------------------------------------
+
+const MN2_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0, 3]);
+/// The second interface's LCoA (AR2's prefix, MN2_MAC's identifier).
+const LCOA2_IF2: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 2, 0, 0, 0xff, 0xfe00, 3);
+
+fn two_links(faults: &[Fault], dad: u32) -> (Mn, Instant) {
+    let mut cfg = MnConfig::for_test();
+    cfg.faults = Faults::of(faults);
+    cfg.dad_transmits = dad;
+    let now = Instant::now();
+    (
+        Mn::multihomed(cfg, &[MN_MAC, MN2_MAC], Logger::off(), now),
+        now,
+    )
+}
+
+/// The BUs sent, with the link each went out.
+fn sent_bus(mn: &mut Mn) -> Vec<(usize, SentBu)> {
+    mn.take_output()
+        .into_iter()
+        .filter_map(|(l, f)| bu_of(&Frame::decode(&f)).map(|b| (l, b)))
+        .collect()
+}
+
+fn ra2_map1() -> Vec<u8> {
+    ra(AR2_MAC, "2001:db8:2::/64", vec![opt(MAP1, 1, 10, 3600)])
+}
+
+#[test]
+fn multihomed_binds_the_lcoa_of_the_maps_link() {
+    let (mut mn, now) = two_links(&[], 0);
+    mn.handle_frame(now, 0, &ra1(vec![]));
+    let b = sent_bus(&mut mn);
+    assert_eq!(b.len(), 1, "no MAP yet: Mobile IPv6 from the first LCoA");
+    assert_eq!(b[0].0, 0);
+    assert_eq!(b[0].1.ips, vec![(LCOA1, HA)]);
+    mn.handle_frame(now, 1, &ra2_map1());
+    assert_eq!(mn.lcoa_on(0), Some(LCOA1));
+    assert_eq!(mn.lcoa_on(1), Some(LCOA2_IF2));
+    let b = sent_bus(&mut mn);
+    assert_eq!(b.len(), 1, "the local BU");
+    let (link, bu) = &b[0];
+    assert_eq!(*link, 1, "out the MAP's AR's interface");
+    assert_eq!(bu.ips, vec![(LCOA2_IF2, MAP1)]);
+    assert_eq!(bu.hao, Some(RCOA1));
+    assert_eq!(bu.eth_dst, AR2_MAC);
+    assert_eq!(mn.lcoa(), Some(LCOA2_IF2));
+    assert_eq!(mn.router(), Some(link_local(AR2_MAC)));
+    // The MAP's BA on the second interface: the HA BU through the MAP
+    // tunnel from that LCoA, out the same interface.
+    let seq = mn.map_binding().unwrap().seq;
+    let mut layers = ba_layers(MAP1, LCOA2_IF2, Some(RCOA1), ba(0, seq, 10));
+    layers.insert(0, Layer::ethernet(AR2_MAC, MN2_MAC));
+    mn.handle_frame(now, 1, &Frame::new(layers).emit());
+    assert_eq!(mn.map_binding().unwrap().state, State::Bound);
+    let b = sent_bus(&mut mn);
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].0, 1);
+    assert_eq!(b[0].1.ips, vec![(LCOA2_IF2, MAP1), (RCOA1, HA)]);
+}
+
+#[test]
+fn multihomed_waits_for_dad_on_the_maps_link() {
+    let (mut mn, now) = two_links(&[], 1);
+    mn.handle_frame(now, 0, &ra1(vec![]));
+    mn.tick(now + SECOND);
+    assert_eq!(mn.lcoa_on(0), Some(LCOA1));
+    let _ = mn.take_output();
+    mn.handle_frame(now + SECOND, 1, &ra2_map1());
+    assert!(
+        sent_bus(&mut mn).is_empty(),
+        "no local BU from the other interface while the MAP's link runs DAD"
+    );
+    mn.tick(now + SECOND * 2);
+    let b = sent_bus(&mut mn);
+    let local: Vec<_> = b.iter().filter(|(_, b)| b.ips[0].1 == MAP1).collect();
+    assert_eq!(local.len(), 1);
+    assert_eq!(local[0].0, 1);
+    assert_eq!(local[0].1.ips, vec![(LCOA2_IF2, MAP1)]);
+}
+
+#[test]
+fn multihomed_fault_binds_the_other_interfaces_lcoa() {
+    let (mut mn, now) = two_links(&[Fault::LcoaFromOtherInterface], 0);
+    mn.handle_frame(now, 0, &ra1(vec![]));
+    let _ = mn.take_output();
+    mn.handle_frame(now, 1, &ra2_map1());
+    let b = sent_bus(&mut mn);
+    assert_eq!(b.len(), 1);
+    assert_eq!(
+        b[0].0, 0,
+        "out the interface whose AR does not advertise the MAP"
+    );
+    assert_eq!(b[0].1.ips, vec![(LCOA1, MAP1)]);
+}
+
+#[test]
+fn frames_for_a_link_the_mn_lacks_are_ignored() {
+    let (mut mn, now) = two_links(&[], 0);
+    mn.handle_frame(now, 7, &ra2_map1());
+    assert!(mn.take_output().is_empty());
+    assert_eq!(mn.lcoa(), None);
+}
