@@ -16,9 +16,8 @@ use std::net::Ipv6Addr;
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use wire::frame::{ExtLayer, Frame, Layer};
+use wire::frame::Frame;
 use wire::ipv6::Ipv6Repr;
-use wire::ipv6_options::{Ipv6Option, OptionsHeaderRepr};
 use wire::mobility::{BindingAckRepr, BindingUpdateRepr, MhMessage, MobilityRepr};
 use wire::mobility_options::MobilityOption;
 
@@ -26,7 +25,6 @@ use crate::faults::Fault;
 use crate::log::{s, v};
 
 use super::{select, units, Mn, Registration, State};
-use super::{INITIAL_BINDACK_TIMEOUT, MAX_BINDACK_TIMEOUT};
 
 impl Mn {
     /// The additional MAP bindings (not the current MAP's).
@@ -101,13 +99,7 @@ impl Mn {
         let Some(r) = self.extra.get_mut(i) else {
             return;
         };
-        r.seq = r.seq.wrapping_add(1);
-        r.sent = now;
-        r.tries += 1;
-        let backoff = INITIAL_BINDACK_TIMEOUT
-            .saturating_mul(1 << (r.tries - 1).min(6))
-            .min(MAX_BINDACK_TIMEOUT);
-        r.next = Some(now + backoff);
+        r.sent_again(now, r.seq.wrapping_add(1));
         let r = r.clone();
         // 6.1: the CoA is the source; no Alternate CoA, least of all
         // another MAP's RCoA.
@@ -123,24 +115,10 @@ impl Mn {
             options,
         );
         // Sealed like every local BU (RFC 4140 12.1).
-        let body = if self.seals_local_bus() {
-            match self.seal_local_mh(r.hoa, r.peer, &mh) {
-                Some(l) => l,
-                None => return,
-            }
-        } else {
-            Layer::Mobility(mh)
+        let seal = self.seals_local_bus();
+        let Some(layers) = self.bu_layers(r.coa, r.peer, r.hoa, mh, seal) else {
+            return;
         };
-        let layers = vec![
-            Layer::ipv6(r.coa, r.peer, 64),
-            Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(vec![
-                Ipv6Option::HomeAddress {
-                    length: None,
-                    address: r.hoa,
-                },
-            ]))),
-            body,
-        ];
         self.event(
             "bu_sent",
             &[

@@ -95,6 +95,18 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// A (re)transmission of its BU with `seq` at `now`: the next try is
+    /// due after the BA timeout, doubled per try (RFC 6275 11.8).
+    fn sent_again(&mut self, now: Instant, seq: u16) {
+        self.seq = seq;
+        self.sent = now;
+        self.tries += 1;
+        let backoff = INITIAL_BINDACK_TIMEOUT
+            .saturating_mul(1 << (self.tries - 1).min(6))
+            .min(MAX_BINDACK_TIMEOUT);
+        self.next = Some(now + backoff);
+    }
+
     fn new(peer: Ipv6Addr, hoa: Ipv6Addr, coa: Ipv6Addr, requested: u16, now: Instant) -> Self {
         Registration {
             peer,
@@ -474,13 +486,7 @@ impl Mn {
         let Some(r) = self.reg_mut(w) else {
             return;
         };
-        r.seq = seq;
-        r.sent = now;
-        r.tries += 1;
-        let backoff = INITIAL_BINDACK_TIMEOUT
-            .saturating_mul(1 << (r.tries - 1).min(6))
-            .min(MAX_BINDACK_TIMEOUT);
-        r.next = Some(now + backoff);
+        r.sent_again(now, seq);
         if w == Which::Previous && r.tries >= PREVIOUS_MAP_TRIES {
             r.next = None;
         }
@@ -518,24 +524,9 @@ impl Mn {
         let mh = MobilityRepr::new(MhMessage::BindingUpdate(bu), options);
         // The HA's BU is RFC 6275's business: never sealed here.
         let seal = w != Which::Ha && self.seals_local_bus();
-        let body = if seal {
-            match self.seal_local_mh(hao, r.peer, &mh) {
-                Some(l) => l,
-                None => return,
-            }
-        } else {
-            Layer::Mobility(mh)
+        let Some(layers) = self.bu_layers(r.coa, r.peer, hao, mh, seal) else {
+            return;
         };
-        let layers = vec![
-            Layer::ipv6(r.coa, r.peer, 64),
-            Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(vec![
-                Ipv6Option::HomeAddress {
-                    length: None,
-                    address: hao,
-                },
-            ]))),
-            body,
-        ];
         self.event(
             "bu_sent",
             &[
@@ -566,6 +557,34 @@ impl Mn {
             // Nothing will answer: count the binding as up at once.
             self.accepted(now, w, r.requested);
         }
+    }
+
+    /// A BU's layers: from `coa` to `peer` with the Home Address option
+    /// `hao`, its Mobility Header `mh` sealed under the outbound SA when
+    /// `seal` (RFC 4140 12.1). `None` when it cannot be sealed.
+    fn bu_layers(
+        &mut self,
+        coa: Ipv6Addr,
+        peer: Ipv6Addr,
+        hao: Ipv6Addr,
+        mh: MobilityRepr,
+        seal: bool,
+    ) -> Option<Vec<Layer>> {
+        let body = if seal {
+            self.seal_local_mh(hao, peer, &mh)?
+        } else {
+            Layer::Mobility(mh)
+        };
+        Some(vec![
+            Layer::ipv6(coa, peer, 64),
+            Layer::DestinationOptions(ExtLayer::new(OptionsHeaderRepr::aligned(vec![
+                Ipv6Option::HomeAddress {
+                    length: None,
+                    address: hao,
+                },
+            ]))),
+            body,
+        ])
     }
 
     /// Whether local BUs go in ESP (RFC 4140 12.1, `--protect bu`).
