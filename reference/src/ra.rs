@@ -88,6 +88,19 @@ pub fn router_advert(
         )));
     }
     options.extend(maps.into_iter().map(NdOption::Map));
+    router_advert_frame(mac, ll, ROUTER_LIFETIME, 0, options)
+}
+
+/// An RA from `mac` and link-local `ll` to all nodes with exactly
+/// `options`, Router Lifetime `router_lifetime` (s) and Retrans Timer
+/// `retrans_ms`.
+pub fn router_advert_frame(
+    mac: MacAddr,
+    ll: Ipv6Addr,
+    router_lifetime: u16,
+    retrans_ms: u32,
+    options: Vec<NdOption>,
+) -> Vec<u8> {
     icmp_frame(
         mac,
         MacAddr::ipv6_multicast(&ALL_NODES),
@@ -101,9 +114,9 @@ pub fn router_advert(
             h_flag: false,
             prf: 0,
             reserved: 0,
-            router_lifetime: ROUTER_LIFETIME,
+            router_lifetime,
             reachable_time: 0,
-            retrans_timer: 0,
+            retrans_timer: retrans_ms,
             options,
         },
     )

@@ -18,7 +18,7 @@ use super::{Mn, State, LINK};
 use crate::addr::{link_local, solicited_node, ALL_NODES};
 use crate::faults::{Fault, Faults};
 use crate::log::Logger;
-use crate::nd::{icmp_frame, na_frame, ns_frame, NaFlags};
+use crate::nd::{na_frame, ns_frame, NaFlags};
 use crate::ra::router_advert;
 
 const MN_MAC: MacAddr = MacAddr([2, 0, 0, 0, 0, 2]);
@@ -685,25 +685,7 @@ fn pio(prefix: &str, len: u8, valid: u32) -> NdOption {
 
 /// An RA from `mac` with exactly `options`.
 fn ra_with(mac: MacAddr, router_lifetime: u16, retrans_ms: u32, options: Vec<NdOption>) -> Vec<u8> {
-    icmp_frame(
-        mac,
-        MacAddr::ipv6_multicast(&ALL_NODES),
-        link_local(mac),
-        ALL_NODES,
-        255,
-        Icmpv6Message::RouterAdvert {
-            cur_hop_limit: 64,
-            m_flag: false,
-            o_flag: false,
-            h_flag: false,
-            prf: 0,
-            reserved: 0,
-            router_lifetime,
-            reachable_time: 0,
-            retrans_timer: retrans_ms,
-            options,
-        },
-    )
+    crate::ra::router_advert_frame(mac, link_local(mac), router_lifetime, retrans_ms, options)
 }
 
 /// The DAD probes among `out`: their targets.
