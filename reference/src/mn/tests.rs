@@ -160,6 +160,11 @@ impl Rig {
         self.feed(frame).iter().filter_map(bu_of).collect()
     }
 
+    /// A move: an RA from AR2 (2001:db8:2::/64) with `maps`; the BUs sent.
+    fn move_to_ar2(&mut self, maps: Vec<MapOptionRepr>) -> Vec<SentBu> {
+        self.bus(&ra(AR2_MAC, "2001:db8:2::/64", maps))
+    }
+
     fn map_seq(&self) -> u16 {
         self.mn.map_binding().unwrap().seq
     }
@@ -228,11 +233,8 @@ fn ha_lifetime_is_the_requested_one_when_the_map_grants_more() {
 #[test]
 fn ba_without_rh2_or_wrong_seq_is_ignored() {
     for fault in [false, true] {
-        let f: &[Fault] = if fault {
-            &[Fault::AcceptBaWithoutRh2]
-        } else {
-            &[]
-        };
+        let f = fault.then_some(Fault::AcceptBaWithoutRh2);
+        let f = f.as_slice();
         let mut r = Rig::new(f);
         r.bus(&ra1(vec![opt(MAP1, 1, 10, 3600)]));
         let seq = r.map_seq();
@@ -357,11 +359,8 @@ fn rcoa_from_link_prefix_fault_forms_it_from_the_lcoa() {
 #[test]
 fn lifetime_zero_for_the_current_map_moves_to_another() {
     for kept in [false, true] {
-        let f: &[Fault] = if kept {
-            &[Fault::LifetimeZeroMapKept]
-        } else {
-            &[]
-        };
+        let f = kept.then_some(Fault::LifetimeZeroMapKept);
+        let f = f.as_slice();
         let mut r = Rig::new(f);
         r.bus(&ra1(vec![opt(MAP1, 2, 10, 3600), opt(MAP2, 1, 10, 3600)]));
         r.map_ba(MAP1, LCOA1, RCOA1, 10);
@@ -390,11 +389,7 @@ fn the_only_map_failing_reverts_to_mobile_ipv6() {
 fn movement_inside_the_domain_is_one_local_bu() {
     let mut r = Rig::new(&[]);
     r.registered(10);
-    let b = r.bus(&ra(
-        AR2_MAC,
-        "2001:db8:2::/64",
-        vec![opt(MAP1, 1, 10, 3600)],
-    ));
+    let b = r.move_to_ar2(vec![opt(MAP1, 1, 10, 3600)]);
     assert_eq!(r.mn.router(), Some(link_local(AR2_MAC)));
     assert_eq!(b.len(), 1);
     assert_eq!((b[0].ips[0], b[0].hao), ((LCOA2, MAP1), Some(RCOA1)));
@@ -405,18 +400,11 @@ fn movement_inside_the_domain_is_one_local_bu() {
 #[test]
 fn movement_to_a_new_domain_tells_the_previous_map() {
     for fault in [false, true] {
-        let f: &[Fault] = if fault {
-            &[Fault::NoPreviousMapBu]
-        } else {
-            &[]
-        };
+        let f = fault.then_some(Fault::NoPreviousMapBu);
+        let f = f.as_slice();
         let mut r = Rig::new(f);
         r.registered(10);
-        let b = r.bus(&ra(
-            AR2_MAC,
-            "2001:db8:2::/64",
-            vec![opt(MAP2, 1, 10, 3600)],
-        ));
+        let b = r.move_to_ar2(vec![opt(MAP2, 1, 10, 3600)]);
         let firsts: Vec<_> = b.iter().map(|b| (b.ips[0], b.hao)).collect();
         let mut want = vec![((LCOA2, MAP2), Some(RCOA2))];
         if !fault {
@@ -619,11 +607,8 @@ fn no_fallback_after_map_loss_keeps_the_rcoa_at_the_ha() {
 #[test]
 fn options_are_stored_across_ras_unless_faulty() {
     for fault in [false, true] {
-        let f: &[Fault] = if fault {
-            &[Fault::MapOptionsNotStored]
-        } else {
-            &[]
-        };
+        let f = fault.then_some(Fault::MapOptionsNotStored);
+        let f = f.as_slice();
         let mut r = Rig::new(f);
         let b = r.bus(&ra1(vec![opt(MAP1, 2, 10, 3600), opt(MAP2, 1, 10, 3600)]));
         assert_eq!(b[0].ips, vec![(LCOA1, MAP1)]);
@@ -931,11 +916,7 @@ fn moving_runs_dad_on_the_new_lcoa_then_updates_both_maps() {
 fn rcoa_as_coa_fault_registers_the_old_rcoa_with_the_new_map() {
     let mut r = Rig::new(&[Fault::RcoaAsCoaToNewMap]);
     r.registered(10);
-    let b = r.bus(&ra(
-        AR2_MAC,
-        "2001:db8:2::/64",
-        vec![opt(MAP2, 1, 10, 3600)],
-    ));
+    let b = r.move_to_ar2(vec![opt(MAP2, 1, 10, 3600)]);
     let firsts: Vec<_> = b.iter().map(|b| (b.ips[0], b.hao)).collect();
     assert_eq!(
         firsts,
@@ -947,11 +928,7 @@ fn rcoa_as_coa_fault_registers_the_old_rcoa_with_the_new_map() {
 fn no_local_bu_on_move_fault_keeps_the_old_lcoa() {
     let mut r = Rig::new(&[Fault::NoLocalBuOnMove]);
     r.registered(10);
-    let b = r.bus(&ra(
-        AR2_MAC,
-        "2001:db8:2::/64",
-        vec![opt(MAP1, 1, 10, 3600)],
-    ));
+    let b = r.move_to_ar2(vec![opt(MAP1, 1, 10, 3600)]);
     assert!(b.is_empty());
     assert_eq!(r.mn.map_binding().unwrap().coa, LCOA1);
 }
@@ -1341,11 +1318,8 @@ fn several_map_faults() {
     assert_eq!(answer, format!("ok rcoa={RCOA1}"));
     // MAP1's binding (40 s) is no longer refreshed once MAP2 is added.
     for fault in [false, true] {
-        let f: &[Fault] = if fault {
-            &[Fault::SecondMapReplacesFirst]
-        } else {
-            &[]
-        };
+        let f = fault.then_some(Fault::SecondMapReplacesFirst);
+        let f = f.as_slice();
         let (mut r, _, _) = with_second_map(f);
         r.advance(Duration::ZERO);
         let to_map1 = r
